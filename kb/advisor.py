@@ -1,0 +1,59 @@
+"""One loaded knowledge base with its engine: facts in, answer out."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from kb.answer import Answer, assemble
+from kb.compiler import compile_rules, message
+from kb.engine import Engine
+from kb.facts import EARLIEST, AdviceRequest, check_contract
+from kb.loader import RulesError, load_rules
+from kb.model import RuleBook
+
+RULES_ENV = "OVERDUE_ADVISOR_RULES"
+
+
+def shipped_rules() -> Path:
+    """The rules inside the installed package, or the repository's rules/ in a source checkout."""
+    packaged = Path(__file__).parent / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def rules_dir(chosen: str | os.PathLike[str] | None = None) -> Path:
+    """An explicit folder, else $OVERDUE_ADVISOR_RULES, else the shipped rules."""
+    if chosen:
+        return Path(chosen)
+    from_env = os.environ.get(RULES_ENV)
+    return Path(from_env) if from_env else shipped_rules()
+
+
+def load_checked(directory: Path) -> RuleBook:
+    """Load the rules and check that their inputs are exactly what the API accepts."""
+    book = load_rules(directory)
+    mismatches = check_contract(book)
+    if mismatches:
+        raise RulesError(mismatches)
+    return book
+
+
+class Advisor:
+    """Compiles the rules into the engine once; `advise` is then safe from many threads."""
+
+    def __init__(self, book: RuleBook) -> None:
+        self.book = book
+        self.engine = Engine(compile_rules(book), warm_up=message(book, {}, EARLIEST))
+
+    @classmethod
+    def from_folder(cls, directory: str | os.PathLike[str] | None = None) -> Advisor:
+        return cls(load_checked(rules_dir(directory)))
+
+    def advise(self, request: AdviceRequest) -> Answer:
+        as_of: date = request.day()
+        facts = request.facts()
+        fired = self.engine.fired(message(self.book, facts, as_of))
+        return assemble(self.book, facts, as_of, request.lang, fired, request.diagram_url())

@@ -1,0 +1,172 @@
+"""Assemble the answer from the rules that fired: texts in one language, citations, trace, path.
+
+The order never depends on the engine's firing order: questions and branches in tree order,
+actions by priority then by the position of the first rule that gave them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kb.compiler import asked_rule
+from kb.conditions import ALWAYS
+from kb.model import Advice, Lang, RuleBook
+from kb.wording import describe, describe_dates
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class StageOut(_Out):
+    id: str
+    label: str
+    about: str
+
+
+class Citation(_Out):
+    id: str
+    law: str
+    article: str
+    summary: str
+    source: str
+    binding: bool = Field(description="false for self-regulation and standards, which are not law")
+
+
+class Item(_Out):
+    id: str
+    title: str
+    steps: list[str]
+    priority: int = Field(description="1 = most urgent")
+    legal_basis: list[Citation]
+    practice: bool = Field(description="practical guidance that rests on no article")
+
+
+class ContactOut(_Out):
+    id: str
+    name: str
+    channel: str
+    purpose: str
+
+
+class TraceEntry(_Out):
+    rule: str
+    question: str
+    because: str
+
+
+class Answer(_Out):
+    kb_version: str
+    as_of: date
+    lang: Lang
+    stage: StageOut
+    actions: list[Item]
+    avoid: list[Item]
+    contacts: list[ContactOut]
+    legal_basis: list[Citation]
+    trace: list[TraceEntry]
+    path: list[str]
+    diagram_url: str
+
+
+def taken_path(book: RuleBook, fired: frozenset[str]) -> list[tuple[str, list[str]]]:
+    """Each asked question with the branches taken, in tree order."""
+    path = []
+    for qid, question in book.questions.items():
+        if question.ask_if != ALWAYS and asked_rule(qid) not in fired:
+            continue
+        taken = [rid for rid in question.branches if rid in fired]
+        path.append((qid, taken[:1] if question.choose == "one" else taken))
+    return path
+
+
+def assemble(
+    book: RuleBook,
+    facts: dict[str, Any],
+    as_of: date,
+    lang: Lang,
+    fired: frozenset[str],
+    diagram_url: str,
+) -> Answer:
+    path = taken_path(book, fired)
+    advice_order: dict[str, int] = {}
+    contact_ids: list[str] = []
+    trace = []
+    for qid, taken in path:
+        for rid in taken:
+            rule = book.questions[qid].branches[rid]
+            for aid in rule.advice:
+                advice_order.setdefault(aid, len(advice_order))
+            contact_ids.extend(c for c in rule.contacts if c not in contact_ids)
+            because = describe(book, rule.when, lang)
+            if rule.in_force.start or rule.in_force.until:
+                because += f" ({describe_dates(rule.in_force, lang)})"
+            trace.append(TraceEntry(rule=rid, question=qid, because=because))
+
+    def item(aid: str) -> Item:
+        advice = book.advice[aid]
+        return Item(
+            id=aid,
+            title=advice.title(lang),
+            steps=[step(lang) for step in advice.steps],
+            priority=advice.priority,
+            legal_basis=_citations(book, advice, as_of, lang),
+            practice=advice.practice,
+        )
+
+    def ranked(kind: str) -> list[Item]:
+        chosen = [aid for aid in advice_order if book.advice[aid].kind == kind]
+        chosen.sort(key=lambda aid: (book.advice[aid].priority, advice_order[aid]))
+        return [item(aid) for aid in chosen]
+
+    actions, avoid = ranked("action"), ranked("avoid")
+    used: dict[str, Citation] = {}
+    for entry in actions + avoid:
+        for citation in entry.legal_basis:
+            used.setdefault(citation.id, citation)
+    stage_id = book.stage_of(facts[book.stages.of])
+    band = book.stages.bands[stage_id]
+    return Answer(
+        kb_version=book.kb_version,
+        as_of=as_of,
+        lang=lang,
+        stage=StageOut(id=stage_id, label=band.label(lang), about=band.about(lang)),
+        actions=actions,
+        avoid=avoid,
+        contacts=[_contact(book, cid, lang) for cid in contact_ids],
+        legal_basis=list(used.values()),
+        trace=trace,
+        path=[step for qid, taken in path for step in (qid, *taken)],
+        diagram_url=diagram_url,
+    )
+
+
+def _citations(book: RuleBook, advice: Advice, as_of: date, lang: Lang) -> list[Citation]:
+    out = []
+    for law_id in advice.legal_basis:
+        law = book.laws[law_id]
+        if law.in_force.covers(as_of):
+            out.append(
+                Citation(
+                    id=law_id,
+                    law=law.law(lang),
+                    article=law.article(lang),
+                    summary=law.summary(lang),
+                    source=law.source,
+                    binding=law.binding,
+                )
+            )
+    return out
+
+
+def _contact(book: RuleBook, contact_id: str, lang: Lang) -> ContactOut:
+    contact = book.contacts[contact_id]
+    return ContactOut(
+        id=contact_id,
+        name=contact.name(lang),
+        channel=contact.channel(lang),
+        purpose=contact.purpose(lang),
+    )

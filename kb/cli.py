@@ -1,0 +1,168 @@
+"""The `overdue-advisor` command: check rules, advise from flags, serve the API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from kb.advisor import Advisor, load_checked, rules_dir
+from kb.answer import Answer, Item
+from kb.facts import AdviceRequest, field_errors
+from kb.loader import RulesError
+
+_LABELS = {
+    "zh": {
+        "stage": "逾期阶段",
+        "actions": "现在该做的",
+        "avoid": "不要做的",
+        "contacts": "可用渠道",
+        "basis": "依据",
+        "practice": "实务建议",
+        "trace": "适用的规则",
+        "version": "知识库版本",
+    },
+    "en": {
+        "stage": "Stage",
+        "actions": "What to do now",
+        "avoid": "What not to do",
+        "contacts": "Channels",
+        "basis": "Legal basis",
+        "practice": "practical guidance",
+        "trace": "Rules applied",
+        "version": "Knowledge base",
+    },
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except RulesError as error:
+        print(f"rules refused ({len(error.problems)} problems):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="overdue-advisor", description="Advice for a borrower whose online loan is overdue."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def rules_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--rules",
+            metavar="DIR",
+            help="rules folder (default: $OVERDUE_ADVISOR_RULES, else the shipped rules)",
+        )
+
+    check = commands.add_parser("check", help="load and validate the rules; non-zero exit on errors")
+    rules_option(check)
+    check.set_defaults(run=_check)
+
+    advise = commands.add_parser("advise", help="advice for one borrower's facts")
+    rules_option(advise)
+    advise.add_argument("--days-overdue", type=int, required=True)
+    advise.add_argument("--harassment", action=argparse.BooleanOptionalAction, required=True)
+    advise.add_argument("--harassment-kinds", default="", metavar="KIND,KIND", help="comma-separated kinds")
+    advise.add_argument("--hardship", required=True, choices=["none", "temporary", "long_term"])
+    advise.add_argument("--credit-reported", required=True, choices=["yes", "no", "unknown"])
+    advise.add_argument("--first-time-borrower", action=argparse.BooleanOptionalAction, default=None)
+    advise.add_argument("--lender-licensed", choices=["yes", "no", "unknown"])
+    advise.add_argument("--annual-rate-percent", type=float)
+    advise.add_argument("--legal-action", choices=["none", "payment_order", "lawsuit", "judgment"])
+    advise.add_argument("--other-loans", type=int)
+    advise.add_argument("--lang", choices=["zh", "en"])
+    advise.add_argument("--as-of", metavar="YYYY-MM-DD")
+    advise.add_argument("--json", action="store_true", help="print the API's JSON answer")
+    advise.set_defaults(run=_advise)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API with gunicorn")
+    rules_option(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    folder = rules_dir(args.rules)
+    book = load_checked(folder)
+    print(
+        f"ok: {folder}: {len(book.questions)} questions, {len(book.rules)} rules, "
+        f"{len(book.advice)} advice items, {len(book.laws)} laws, {len(book.contacts)} contacts "
+        f"({book.kb_version})"
+    )
+    return 0
+
+
+def _advise(args: argparse.Namespace) -> int:
+    fields: dict[str, Any] = {
+        "days_overdue": args.days_overdue,
+        "harassment": args.harassment,
+        "harassment_kinds": [k for k in args.harassment_kinds.split(",") if k],
+        "hardship": args.hardship,
+        "credit_reported": args.credit_reported,
+        "first_time_borrower": args.first_time_borrower,
+        "lender_licensed": args.lender_licensed,
+        "annual_rate_percent": args.annual_rate_percent,
+        "legal_action": args.legal_action,
+        "other_loans": args.other_loans,
+        "lang": args.lang,
+        "as_of": args.as_of,
+    }
+    chosen = {name: value for name, value in fields.items() if value is not None}
+    try:
+        request = AdviceRequest.model_validate_json(json.dumps(chosen))
+    except ValidationError as error:
+        for problem in field_errors(error):
+            print(f"--{problem['field'].replace('_', '-')}: {problem['message']}", file=sys.stderr)
+        return 2
+    answer = Advisor.from_folder(args.rules).advise(request)
+    print(answer.model_dump_json(indent=2) if args.json else render_text(answer))
+    return 0
+
+
+def render_text(answer: Answer) -> str:
+    words = _LABELS[answer.lang]
+    lines = [f"{words['stage']}: {answer.stage.label} — {answer.stage.about}", ""]
+
+    def items(title: str, entries: list[Item]) -> None:
+        lines.append(f"{title}:")
+        for number, entry in enumerate(entries, 1):
+            lines.append(f"{number:>3}. {entry.title}")
+            lines.extend(f"       - {step}" for step in entry.steps)
+            basis = "; ".join(f"{c.law} {c.article}" for c in entry.legal_basis)
+            if basis:
+                lines.append(f"       {words['basis']}: {basis}")
+            elif entry.practice:
+                lines.append(f"       ({words['practice']})")
+        lines.append("")
+
+    items(words["actions"], answer.actions)
+    items(words["avoid"], answer.avoid)
+    lines.append(f"{words['contacts']}:")
+    lines.extend(f"  - {c.name}: {c.channel} — {c.purpose}" for c in answer.contacts)
+    lines.append("")
+    lines.append(f"{words['trace']}:")
+    lines.extend(f"  - {t.rule}: {t.because}" for t in answer.trace)
+    lines.append("")
+    lines.append(f"{words['version']}: {answer.kb_version}, {answer.as_of.isoformat()}")
+    return "\n".join(lines)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from webapi.serve import serve
+
+    load_checked(rules_dir(args.rules))  # refuse broken rules before any worker starts
+    serve(rules=args.rules, host=args.host, port=args.port, workers=args.workers)
+    return 0

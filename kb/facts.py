@@ -1,0 +1,182 @@
+"""The borrower's facts as a client sends them: the `/advise` request, validated strictly.
+
+This one pydantic model validates API requests and CLI flags and is the source of the request
+schema in /openapi.json.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from kb.loader import Problem
+from kb.model import Input, Lang, RuleBook
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+CHINA = ZoneInfo("Asia/Shanghai")
+DIAGRAM_PATH = "/diagrams/path.svg"
+
+HarassmentKind = Literal[
+    "contacts_third_parties",
+    "threats",
+    "insults",
+    "call_bombing",
+    "visits",
+    "fake_legal_documents",
+    "odd_hours",
+]
+YesNoUnknown = Literal["yes", "no", "unknown"]
+
+
+class AdviceRequest(BaseModel):
+    """A borrower's situation. Unknown fields, wrong types and out-of-range values are refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    days_overdue: Annotated[int, Field(ge=0, le=36500)] = Field(
+        description="Days since the missed due date (0 = due today, not yet overdue)."
+    )
+    harassment: bool = Field(description="Collectors are harassing the borrower.")
+    harassment_kinds: list[HarassmentKind] = Field(
+        default_factory=list,
+        json_schema_extra={"uniqueItems": True},
+        description="Kinds of harassment; non-empty only with harassment: true.",
+    )
+    hardship: Literal["none", "temporary", "long_term"] = Field(
+        description=(
+            "none; temporary (late salary, one-off expense); "
+            "long_term (job loss, serious illness, lasting income drop)."
+        )
+    )
+    credit_reported: YesNoUnknown = Field(
+        description="The overdue is already on the central-bank credit report."
+    )
+    first_time_borrower: bool | None = Field(
+        default=None, description="No earlier credit history; null = not known."
+    )
+    lender_licensed: YesNoUnknown = Field(
+        default="unknown", description="The lender is a licensed institution."
+    )
+    annual_rate_percent: Annotated[float, Field(ge=0, le=10000, allow_inf_nan=False)] | None = Field(
+        default=None, description="The loan's all-in annualised cost (interest plus fees), in percent."
+    )
+    legal_action: Literal["none", "payment_order", "lawsuit", "judgment"] = Field(
+        default="none", description="What has reached the borrower from a court."
+    )
+    other_loans: Annotated[int, Field(ge=0, le=1000)] = Field(
+        default=0, description="Other outstanding online loans."
+    )
+    lang: Lang = Field(default="zh", description="Language of every text in the answer.")
+    as_of: date | None = Field(
+        default=None,
+        description=(
+            "The date the advice is for, YYYY-MM-DD, 2000-01-01 to 2100-12-31; "
+            "default today in Asia/Shanghai."
+        ),
+    )
+
+    @field_validator("harassment_kinds")
+    @classmethod
+    def _kinds(cls, kinds: list[str], info: ValidationInfo) -> list[str]:
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each kind may appear only once")
+        if kinds and info.data.get("harassment") is False:
+            raise ValueError("must be empty when harassment is false")
+        return kinds
+
+    @field_validator("as_of")
+    @classmethod
+    def _in_range(cls, day: date | None) -> date | None:
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+        return day
+
+    def facts(self) -> dict[str, Any]:
+        """The input values the rules see (everything but lang and as_of)."""
+        values = self.model_dump(exclude={"lang", "as_of"})
+        values["harassment_kinds"] = frozenset(self.harassment_kinds)
+        return values
+
+    def day(self) -> date:
+        return self.as_of or today_in_china()
+
+    def diagram_url(self) -> str:
+        """Where the decision diagram with this request's path is drawn (same query as the facts)."""
+        query: dict[str, Any] = {}
+        for name, value in self.model_dump(exclude_none=True).items():
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, list):
+                value = ",".join(value)
+            query[name] = value
+        query["as_of"] = self.day().isoformat()
+        return f"{DIAGRAM_PATH}?{urlencode(query)}"
+
+
+def today_in_china() -> date:
+    return datetime.now(CHINA).date()
+
+
+def field_errors(error: ValidationError) -> list[dict[str, str]]:
+    """Each refused field and what is allowed, for problem details and the CLI."""
+    allowed = ", ".join(AdviceRequest.model_fields)
+    out = []
+    for item in error.errors(include_url=False):
+        loc = item["loc"]
+        field = str(loc[0]) if loc else "body"
+        kind = item["type"]
+        if kind == "missing":
+            message = "required"
+        elif kind == "extra_forbidden":
+            message = f"unknown field; the fields are: {allowed}"
+        elif kind == "json_invalid":
+            message = f"not valid JSON: {item['msg'].removeprefix('Invalid JSON: ')}"
+        elif kind == "model_type":
+            message = "the body must be a JSON object"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            if len(loc) > 1:
+                message = f"item {loc[1]}: {message}"
+        out.append({"field": field, "message": message})
+    return out
+
+
+def check_contract(book: RuleBook) -> list[Problem]:
+    """Where the rules' declared inputs differ from what the API accepts (empty when they agree)."""
+    fields = AdviceRequest.model_fields
+    problems = []
+    for name, spec in book.inputs.items():
+        if name not in fields:
+            problems.append(_at(spec, f"input '{name}' is not a field of the API request"))
+            continue
+        schema = AdviceRequest.model_json_schema()["properties"][name]
+        values = _enum_values(schema)
+        if spec.type in ("enum", "set") and set(spec.values or {}) != values:
+            problems.append(_at(spec, f"values of '{name}' differ from the API's {sorted(values)}"))
+    for name in fields:
+        if name not in book.inputs and name not in ("lang", "as_of"):
+            problems.append(Problem("inputs", 0, f"the API field '{name}' is not declared as an input"))
+    return problems
+
+
+def _at(spec: Input, reason: str) -> Problem:
+    return Problem(spec.defined_at.file, spec.defined_at.line, reason)
+
+
+def _enum_values(schema: dict[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for key, value in schema.items():
+        if key == "enum":
+            found.update(v for v in value if v is not None)
+        elif isinstance(value, dict):
+            found |= _enum_values(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    found |= _enum_values(item)
+    return found
