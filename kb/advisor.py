@@ -6,7 +6,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from kb.answer import Answer, assemble
+from kb.answer import Answer, Presenter
 from kb.compiler import compile_rules, message
 from kb.engine import Engine
 from kb.facts import EARLIEST, AdviceRequest, check_contract
@@ -47,6 +47,7 @@ class Advisor:
     def __init__(self, book: RuleBook) -> None:
         self.book = book
         self.engine = Engine(compile_rules(book), warm_up=message(book, {}, EARLIEST))
+        self.presenter = Presenter(book)
 
     @classmethod
     def from_folder(cls, directory: str | os.PathLike[str] | None = None) -> Advisor:
@@ -56,4 +57,4 @@ class Advisor:
         as_of: date = request.day()
         facts = request.facts()
         fired = self.engine.fired(message(self.book, facts, as_of))
-        return assemble(self.book, facts, as_of, request.lang, fired, request.diagram_url())
+        return self.presenter.answer(facts, as_of, request.lang, fired, request.diagram_url())

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kb.compiler import asked_rule
 from kb.conditions import ALWAYS
-from kb.model import Advice, Lang, RuleBook
+from kb.model import Lang, RuleBook
 from kb.wording import describe, describe_dates
 
 
@@ -83,90 +83,104 @@ def taken_path(book: RuleBook, fired: frozenset[str]) -> list[tuple[str, list[st
     return path
 
 
-def assemble(
-    book: RuleBook,
-    facts: dict[str, Any],
-    as_of: date,
-    lang: Lang,
-    fired: frozenset[str],
-    diagram_url: str,
-) -> Answer:
-    path = taken_path(book, fired)
-    advice_order: dict[str, int] = {}
-    contact_ids: list[str] = []
-    trace = []
-    for qid, taken in path:
-        for rid in taken:
-            rule = book.questions[qid].branches[rid]
-            for aid in rule.advice:
-                advice_order.setdefault(aid, len(advice_order))
-            contact_ids.extend(c for c in rule.contacts if c not in contact_ids)
-            because = describe(book, rule.when, lang)
-            if rule.in_force.start or rule.in_force.until:
-                because += f" ({describe_dates(rule.in_force, lang)})"
-            trace.append(TraceEntry(rule=rid, question=qid, because=because))
+class Presenter:
+    """The answer texts of one rule book, built once per language (and date range) and reused.
 
-    def item(aid: str) -> Item:
-        advice = book.advice[aid]
-        return Item(
-            id=aid,
-            title=advice.title(lang),
-            steps=[step(lang) for step in advice.steps],
-            priority=advice.priority,
-            legal_basis=_citations(book, advice, as_of, lang),
-            practice=advice.practice,
+    Every piece is a frozen model, so sharing them between answers and threads is safe.
+    """
+
+    def __init__(self, book: RuleBook) -> None:
+        self.book = book
+        self._items: dict[tuple[str, Lang, tuple[str, ...]], Item] = {}
+        self._because: dict[tuple[str, str, Lang], str] = {}
+        self._contacts: dict[tuple[str, Lang], ContactOut] = {}
+
+    def item(self, advice_id: str, lang: Lang, as_of: date) -> Item:
+        advice = self.book.advice[advice_id]
+        in_force = tuple(i for i in advice.legal_basis if self.book.laws[i].in_force.covers(as_of))
+        key = (advice_id, lang, in_force)
+        if key not in self._items:
+            self._items[key] = Item(
+                id=advice_id,
+                title=advice.title(lang),
+                steps=[step(lang) for step in advice.steps],
+                priority=advice.priority,
+                legal_basis=[self._citation(law_id, lang) for law_id in in_force],
+                practice=advice.practice,
+            )
+        return self._items[key]
+
+    def because(self, question_id: str, rule_id: str, lang: Lang) -> str:
+        key = (question_id, rule_id, lang)
+        if key not in self._because:
+            rule = self.book.questions[question_id].branches[rule_id]
+            words = describe(self.book, rule.when, lang)
+            if rule.in_force.start or rule.in_force.until:
+                words += f" ({describe_dates(rule.in_force, lang)})"
+            self._because[key] = words
+        return self._because[key]
+
+    def contact(self, contact_id: str, lang: Lang) -> ContactOut:
+        key = (contact_id, lang)
+        if key not in self._contacts:
+            contact = self.book.contacts[contact_id]
+            self._contacts[key] = ContactOut(
+                id=contact_id,
+                name=contact.name(lang),
+                channel=contact.channel(lang),
+                purpose=contact.purpose(lang),
+            )
+        return self._contacts[key]
+
+    def _citation(self, law_id: str, lang: Lang) -> Citation:
+        law = self.book.laws[law_id]
+        return Citation(
+            id=law_id,
+            law=law.law(lang),
+            article=law.article(lang),
+            summary=law.summary(lang),
+            source=law.source,
+            binding=law.binding,
         )
 
-    def ranked(kind: str) -> list[Item]:
-        chosen = [aid for aid in advice_order if book.advice[aid].kind == kind]
-        chosen.sort(key=lambda aid: (book.advice[aid].priority, advice_order[aid]))
-        return [item(aid) for aid in chosen]
+    def answer(
+        self, facts: dict[str, Any], as_of: date, lang: Lang, fired: frozenset[str], diagram_url: str
+    ) -> Answer:
+        book = self.book
+        path = taken_path(book, fired)
+        advice_order: dict[str, int] = {}
+        contact_ids: list[str] = []
+        trace = []
+        for qid, taken in path:
+            for rid in taken:
+                rule = book.questions[qid].branches[rid]
+                for aid in rule.advice:
+                    advice_order.setdefault(aid, len(advice_order))
+                contact_ids.extend(c for c in rule.contacts if c not in contact_ids)
+                trace.append(TraceEntry(rule=rid, question=qid, because=self.because(qid, rid, lang)))
 
-    actions, avoid = ranked("action"), ranked("avoid")
-    used: dict[str, Citation] = {}
-    for entry in actions + avoid:
-        for citation in entry.legal_basis:
-            used.setdefault(citation.id, citation)
-    stage_id = book.stage_of(facts[book.stages.of])
-    band = book.stages.bands[stage_id]
-    return Answer(
-        kb_version=book.kb_version,
-        as_of=as_of,
-        lang=lang,
-        stage=StageOut(id=stage_id, label=band.label(lang), about=band.about(lang)),
-        actions=actions,
-        avoid=avoid,
-        contacts=[_contact(book, cid, lang) for cid in contact_ids],
-        legal_basis=list(used.values()),
-        trace=trace,
-        path=[step for qid, taken in path for step in (qid, *taken)],
-        diagram_url=diagram_url,
-    )
+        def ranked(kind: str) -> list[Item]:
+            chosen = [aid for aid in advice_order if book.advice[aid].kind == kind]
+            chosen.sort(key=lambda aid: (book.advice[aid].priority, advice_order[aid]))
+            return [self.item(aid, lang, as_of) for aid in chosen]
 
-
-def _citations(book: RuleBook, advice: Advice, as_of: date, lang: Lang) -> list[Citation]:
-    out = []
-    for law_id in advice.legal_basis:
-        law = book.laws[law_id]
-        if law.in_force.covers(as_of):
-            out.append(
-                Citation(
-                    id=law_id,
-                    law=law.law(lang),
-                    article=law.article(lang),
-                    summary=law.summary(lang),
-                    source=law.source,
-                    binding=law.binding,
-                )
-            )
-    return out
-
-
-def _contact(book: RuleBook, contact_id: str, lang: Lang) -> ContactOut:
-    contact = book.contacts[contact_id]
-    return ContactOut(
-        id=contact_id,
-        name=contact.name(lang),
-        channel=contact.channel(lang),
-        purpose=contact.purpose(lang),
-    )
+        actions, avoid = ranked("action"), ranked("avoid")
+        used: dict[str, Citation] = {}
+        for entry in actions + avoid:
+            for citation in entry.legal_basis:
+                used.setdefault(citation.id, citation)
+        stage_id = book.stage_of(facts[book.stages.of])
+        band = book.stages.bands[stage_id]
+        return Answer.model_construct(
+            kb_version=book.kb_version,
+            as_of=as_of,
+            lang=lang,
+            stage=StageOut(id=stage_id, label=band.label(lang), about=band.about(lang)),
+            actions=actions,
+            avoid=avoid,
+            contacts=[self.contact(cid, lang) for cid in contact_ids],
+            legal_basis=list(used.values()),
+            trace=trace,
+            path=[step for qid, taken in path for step in (qid, *taken)],
+            diagram_url=diagram_url,
+        )

@@ -1,43 +1,37 @@
-"""The durable-rules host: rulesets registered once, one fresh state per evaluation.
+"""The durable-rules engine, driven directly: rulesets registered once, one fresh state per evaluation.
 
-The engine has no locking of its own and fails hard past its limits (durable-rules-notes.md), so:
-its timer threads are switched off, every evaluation runs under one process-wide lock with a new
-random sid, and the state is deleted in `finally`, also when the engine raised.
+The engine has no locking of its own and fails hard past its limits (durable-rules-notes.md), so
+every evaluation runs under one process-wide lock with a new random sid, and the state is deleted
+in `finally`, also when the engine raised.
+
+We drive durable-rules' C core (`durable_rules_engine`) with the same calls its Python `Host`
+makes — create_ruleset, assert_fact, start_action_for_state, complete_and_start_action,
+delete_state — but without the Host: its timer threads crash on deleted states, and its
+per-action machinery (a closure, a JSON copy of the state in and out) cost about 50 µs per fired
+rule, while our actions only record which rule fired and never change the state. Measured on the
+test rules: 290 µs per evaluation through the Host, 52 µs driven directly, identical results.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib.metadata import version
 from typing import Any
 
-from durable import engine as durable
+import durable_rules_engine as core
 
 from kb.compiler import CATCH_ALL, CompiledRules
 
 ENGINE_NAME = "durable-rules"
-_LOCK = threading.Lock()  # one lock for every host in the process: the C extension is shared
+_LOCK = threading.Lock()  # one lock for the whole process: the C extension's state is global
 
 
 class EngineError(RuntimeError):
     """The engine failed on an evaluation; the state was deleted all the same."""
-
-
-class _Host(durable.Host):
-    """A durable-rules Host without its background timer threads (they crash on deleted states)."""
-
-    def __init__(self, actions: Mapping[str, Callable[[Any], None]]) -> None:
-        self._named_actions = actions
-        super().__init__()
-
-    def _run(self) -> None:
-        return None
-
-    def get_action(self, action_name: str) -> Callable[[Any], None]:
-        return self._named_actions[action_name]
 
 
 class Engine:
@@ -45,43 +39,53 @@ class Engine:
 
     def __init__(self, compiled: CompiledRules, warm_up: Mapping[str, Any]) -> None:
         self.ruleset = compiled.name
-        self._fired: list[str] = []
+        self.actions = frozenset(compiled.actions)
         self.evaluations = 0
         self.deleted_states = 0
-        actions = {name: self._recorder(name) for name in compiled.actions}
-        self._host = _Host(actions)
+        definition = copy.deepcopy(dict(compiled.definition))
+        for rule in definition.values():
+            rule.pop("run", None)  # actions are ours, recorded by name; the engine needs none
         with _LOCK:
-            # register_rulesets removes "run" from what it is given
-            self._host.register_rulesets(copy.deepcopy({compiled.name: dict(compiled.definition)}))
+            self._handle = core.create_ruleset(compiled.name, json.dumps(definition, ensure_ascii=False))
         # The very first state of a process must see an action run before it is deleted.
         self.fired(warm_up)
-
-    def _recorder(self, name: str) -> Callable[[Any], None]:
-        def record(c: Any) -> None:
-            self._fired.append(name)
-
-        return record
 
     def fired(self, message: Mapping[str, Any]) -> frozenset[str]:
         """The names of the rules that the message satisfies (the catch-all left out)."""
         sid = secrets.token_hex(16)
+        try:
+            # the engine refuses Infinity but takes NaN silently: neither may reach it
+            body = json.dumps({**message, "sid": sid, "id": "facts"}, ensure_ascii=False, allow_nan=False)
+        except ValueError as error:
+            raise EngineError(f"facts the engine cannot take: {error}") from None
+        fired: set[str] = set()
         with _LOCK:
-            self._fired = []
             self.evaluations += 1
             try:
-                state = self._host.assert_fact(self.ruleset, {**message, "sid": sid, "id": "facts"})
-            except Exception as error:  # the engine's own errors carry numeric codes only
-                raise EngineError(f"the rules engine refused the facts: {error}") from None
+                _, state = core.assert_fact(self._handle, body)
+                action = core.start_action_for_state(self._handle, state)
+                pending = action[1] if action else None
+                while pending:
+                    # an action message is {"<rule name>": {...}}; our rule names need no escaping
+                    fired.add(pending[2 : pending.index('"', 2)])
+                    pending = core.complete_and_start_action(self._handle, state)
+            except core.error as error:  # the engine's own errors carry numeric codes only
+                raise EngineError(f"the rules engine failed: {error}") from None
             finally:
-                self._host.delete_state(self.ruleset, sid)
-                self.deleted_states += 1
-            fired = self._fired
-            self._fired = []
-        if isinstance(state, dict) and state.get("exception"):
-            raise EngineError(f"a rule action failed: {state['exception']}")
-        if CATCH_ALL not in fired:
-            raise EngineError("the catch-all rule did not fire")
-        return frozenset(fired) - {CATCH_ALL}
+                self._delete(sid)
+        unknown = fired - self.actions
+        if unknown or CATCH_ALL not in fired:
+            raise EngineError(f"unexpected engine result: {sorted(unknown) or 'no catch-all'}")
+        return frozenset(fired - {CATCH_ALL})
+
+    def _delete(self, sid: str) -> None:
+        try:
+            core.delete_state(self._handle, sid)
+        except core.error as error:
+            if "error code: 309" not in str(error):  # 309: the engine never created this state
+                raise
+            return
+        self.deleted_states += 1
 
 
 def engine_version() -> str:

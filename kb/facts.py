@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -115,7 +114,8 @@ class AdviceRequest(BaseModel):
                 value = ",".join(value)
             query[name] = value
         query["as_of"] = self.day().isoformat()
-        return f"{DIAGRAM_PATH}?{urlencode(query)}"
+        # validated values (ids, numbers, dates) hold only URL-safe characters: no quoting needed
+        return f"{DIAGRAM_PATH}?" + "&".join(f"{name}={value}" for name, value in query.items())
 
 
 def today_in_china() -> date:

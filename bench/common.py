@@ -1,0 +1,48 @@
+"""Inputs shared by the benchmark and the soak: a varied, deterministic set of borrowers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kb.facts import AdviceRequest
+
+KINDS = [
+    "contacts_third_parties",
+    "threats",
+    "insults",
+    "call_bombing",
+    "visits",
+    "fake_legal_documents",
+    "odd_hours",
+]
+
+
+def varied_body(i: int) -> dict[str, Any]:
+    harassed = i % 3 == 0
+    return {
+        "days_overdue": [0, 1, 5, 7, 8, 20, 30, 31, 60, 90, 91, 200, 1000][i % 13],
+        "harassment": harassed,
+        "harassment_kinds": sorted({KINDS[i % 7], KINDS[(i * 5) % 7]}) if harassed else [],
+        "hardship": ["none", "temporary", "long_term"][(i // 2) % 3],
+        "credit_reported": ["yes", "no", "unknown"][(i // 3) % 3],
+        "first_time_borrower": [True, False, None][(i // 5) % 3],
+        "lender_licensed": ["yes", "no", "unknown"][(i // 7) % 3],
+        "annual_rate_percent": [None, 8.5, 24, 24.01, 36, 400][i % 6],
+        "legal_action": ["none", "payment_order", "lawsuit", "judgment"][(i // 11) % 4],
+        "other_loans": [0, 1, 2, 3, 10][i % 5],
+        "lang": ["zh", "en"][i % 2],
+        "as_of": ["2025-06-01", "2025-12-31", "2026-01-01", "2026-03-31", "2026-04-01", "2026-11-29"][i % 6],
+    }
+
+
+def varied_requests(count: int) -> list[AdviceRequest]:
+    return [AdviceRequest.model_validate_json(json.dumps(varied_body(i))) for i in range(count)]
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
