@@ -119,7 +119,8 @@ NEVER_SAY = [
 ]
 # Words that, shortly before a claim, make it a denial ("does not disappear", "不会消失").
 NEGATION = re.compile(
-    r"(?:不|没有|并非|无法|不是|不能|不会|未|别|never|not|n't|no |cannot|without|nor|only the lender)[^。.;；]{0,40}$",
+    r"(?:不|没有|并非|无法|不是|不能|不会|未|别"
+    r"|never|not|n't|no |cannot|without|nor|only the lender)[^。.;；]{0,40}$",
     re.IGNORECASE,
 )
 # The claims that are allowed where the facts sheet says so, by where they stand.
