@@ -64,7 +64,7 @@ def concurrent(advisor: Advisor, count: int, threads: int) -> None:
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or workers still loading
                 time.sleep(0.1)
         bodies = [varied_body(i) for i in range(1000)]
         expected = [
