@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -85,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     advise.add_argument("--json", action="store_true", help="print the API's JSON answer")
     advise.set_defaults(run=_advise)
 
+    for name, module, summary in EXTENSIONS:
+        sub = commands.add_parser(name, help=summary)
+        rules_option(sub)
+        sub.set_defaults(run=_extension(module))
+        _add_extension_arguments(module, sub)
+
     serve = commands.add_parser("serve", help="serve the HTTP API with gunicorn")
     rules_option(serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -92,6 +99,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
     serve.set_defaults(run=_serve)
     return parser
+
+
+# Commands whose work lives in a stage module of their own: (name, module, help). Each module
+# has `add_arguments(parser)` and `run(args) -> int`; it is imported only when its command runs,
+# except for its arguments, which are read from the module when the parser is built.
+EXTENSIONS: list[tuple[str, str, str]] = []
+
+
+def _add_extension_arguments(module: str, parser: argparse.ArgumentParser) -> None:
+    importlib.import_module(module).add_arguments(parser)
+
+
+def _extension(module: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        return int(importlib.import_module(module).run(args))
+
+    return run
 
 
 def _check(args: argparse.Namespace) -> int:
