@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kb.conditions import All, Condition, Not, Test
+from kb.conditions import ALWAYS, All, Condition, Not, Test
 from kb.loader import Problem, RulesError
 from kb.model import InForce, Input, RuleBook
 
@@ -31,6 +31,7 @@ AS_OF = "as_of_day"
 MAX_RULES = 4000
 MAX_SAME_CONDITION = 256
 MAX_ALTERNATIVES = 64
+MAX_SIBLINGS = 60  # a message may satisfy at most 64 sibling conditions at once (error 303)
 
 Expr = dict[str, Any]
 ALWAYS_EXPR: Expr = MARKER
@@ -64,7 +65,7 @@ def compile_rules(book: RuleBook) -> CompiledRules:
     add(CATCH_ALL)
     for qid, question in book.questions.items():
         ask = _expr(book, question.ask_if, negate=False)
-        if ask is not ALWAYS_EXPR:
+        if question.ask_if != ALWAYS:  # the same test the answer uses to look for this rule
             add(asked_rule(qid), ask)
         for rid, rule in question.branches.items():
             add(rid, ask, _expr(book, rule.when, negate=False), _dates(rule.in_force))
@@ -201,8 +202,36 @@ def _check_limits(book: RuleBook, definition: Mapping[str, Any]) -> None:
                     f"{widest} alternatives in one 'any'; the engine takes at most {MAX_ALTERNATIVES}",
                 )
             )
+    problems.extend(_sibling_problems(definition, where))
     if problems:
         raise RulesError(problems)
+
+
+def _sibling_problems(definition: Mapping[str, Any], where: Mapping[str, Any]) -> list[Problem]:
+    """Rules share the engine's nodes along equal leading conditions; refuse any node with more
+    children than a message could safely satisfy at once, naming the first rule past the limit."""
+    children: dict[str, list[str]] = {}
+    for name, rule in definition.items():
+        condition = rule["all"][0]["m"]
+        chain = condition.get("$and", [condition])
+        prefix = ""
+        for part in chain:
+            step = json.dumps(part, sort_keys=True)
+            siblings = children.setdefault(prefix, [])
+            if step not in siblings:
+                siblings.append(step)
+                if len(siblings) == MAX_SIBLINGS + 1 and name in where:
+                    source = where[name]
+                    return [
+                        Problem(
+                            source.file,
+                            source.line,
+                            f"more than {MAX_SIBLINGS} rules branch from one "
+                            "shared condition; the engine fails when a message meets over 64 at once",
+                        )
+                    ]
+            prefix += "\0" + step
+    return []
 
 
 def _widest_alternatives(expr: Any) -> int:

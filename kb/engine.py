@@ -83,9 +83,8 @@ class Engine:
             core.delete_state(self._handle, sid)
         except core.error as error:
             if "error code: 309" not in str(error):  # 309: the engine never created this state
-                raise
-            return
-        self.deleted_states += 1
+                raise EngineError(f"the rules engine could not delete a state: {error}") from None
+        self.deleted_states += 1  # deleted, or never created: either way no state is left
 
 
 def engine_version() -> str:
