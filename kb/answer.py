@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from kb.compiler import asked_rule
 from kb.conditions import ALWAYS
@@ -71,6 +72,10 @@ class Answer(_Out):
     path: list[str]
     diagram_url: str
 
+    def json_bytes(self) -> bytes:
+        """The answer as UTF-8 JSON, exactly the bytes of model_dump_json()."""
+        return to_json(self)
+
 
 def taken_path(book: RuleBook, fired: frozenset[str]) -> list[tuple[str, list[str]]]:
     """Each asked question with the branches taken, in tree order."""
@@ -91,15 +96,26 @@ class Presenter:
 
     def __init__(self, book: RuleBook) -> None:
         self.book = book
-        self._items: dict[tuple[str, Lang, tuple[str, ...]], Item] = {}
+        self._items: dict[tuple[str, Lang, frozenset[str]], Item] = {}
+        self._in_force: dict[date, frozenset[str]] = {}
         self._because: dict[tuple[str, str, Lang], str] = {}
         self._contacts: dict[tuple[str, Lang], ContactOut] = {}
 
+    def laws_in_force(self, as_of: date) -> frozenset[str]:
+        if as_of not in self._in_force:
+            if len(self._in_force) > 1024:  # requests may ask for any date: keep the cache bounded
+                self._in_force.clear()
+            laws = frozenset(law_id for law_id, law in self.book.laws.items() if law.in_force.covers(as_of))
+            self._in_force[as_of] = laws
+            return laws
+        return self._in_force[as_of]
+
     def item(self, advice_id: str, lang: Lang, as_of: date) -> Item:
-        advice = self.book.advice[advice_id]
-        in_force = tuple(i for i in advice.legal_basis if self.book.laws[i].in_force.covers(as_of))
-        key = (advice_id, lang, in_force)
+        laws = self.laws_in_force(as_of)
+        key = (advice_id, lang, laws)
         if key not in self._items:
+            advice = self.book.advice[advice_id]
+            in_force = [law_id for law_id in advice.legal_basis if law_id in laws]
             self._items[key] = Item(
                 id=advice_id,
                 title=advice.title(lang),

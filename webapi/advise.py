@@ -32,4 +32,4 @@ def advise() -> Response:
         return problem_response(400, "Bad Request", f"The request was refused: {names}.", errors)
     advisor: Advisor = current_app.extensions["overdue_advisor"]
     answer = advisor.advise(facts)
-    return Response(answer.model_dump_json(), mimetype="application/json")
+    return Response(answer.json_bytes(), mimetype="application/json")
