@@ -1,0 +1,110 @@
+"""The `overdue-advisor` command, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from kb.advisor import RULES_ENV, Advisor
+from kb.facts import AdviceRequest
+
+CLI = Path(sys.executable).parent / "overdue-advisor"
+MINI = Path(__file__).parent / "fixtures" / "mini"
+CASE = [
+    "--days-overdue", "7", "--harassment", "--harassment-kinds", "contacts_third_parties",
+    "--hardship", "long_term", "--credit-reported", "unknown", "--first-time-borrower",
+    "--as-of", "2026-11-29",
+]  # fmt: skip
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLI), *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
+    )
+
+
+def test_check_accepts_the_shipped_rules() -> None:
+    result = run("check")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: ")
+    assert "rules" in result.stdout and "advice items" in result.stdout
+
+
+def test_check_refuses_a_broken_copy_with_file_and_line(tmp_path: Path) -> None:
+    shutil.copytree(MINI, tmp_path, dirs_exist_ok=True)
+    rules = tmp_path / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("priority: 5\n", "priority: soon\n"), encoding="utf-8")
+    line = text[: text.index("priority: 5\n")].count("\n") + 1
+    result = run("check", "--rules", str(tmp_path))
+    assert result.returncode == 1
+    assert f"rules.yaml:{line}: priority:" in result.stderr
+
+
+def test_rules_folder_from_the_environment(tmp_path: Path) -> None:
+    result = run("check", env={RULES_ENV: str(MINI)})
+    assert result.returncode == 0
+    assert str(MINI) in result.stdout
+    assert "12 rules" in result.stdout
+
+
+def test_advise_json_is_the_api_answer() -> None:
+    result = run("advise", *CASE, "--json", "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    request = AdviceRequest.model_validate_json(
+        json.dumps(
+            {
+                "days_overdue": 7,
+                "harassment": True,
+                "harassment_kinds": ["contacts_third_parties"],
+                "hardship": "long_term",
+                "credit_reported": "unknown",
+                "first_time_borrower": True,
+                "as_of": "2026-11-29",
+                "lang": "en",
+            }
+        )
+    )
+    assert json.loads(result.stdout) == json.loads(Advisor.from_folder().advise(request).model_dump_json())
+
+
+def test_advise_text_is_readable_in_the_asked_language() -> None:
+    result = run("advise", *CASE)
+    assert result.returncode == 0, result.stderr
+    answer = Advisor.from_folder().advise(
+        AdviceRequest(
+            days_overdue=7,
+            harassment=True,
+            harassment_kinds=["contacts_third_parties"],
+            hardship="long_term",
+            credit_reported="unknown",
+            first_time_borrower=True,
+            as_of=date(2026, 11, 29),
+        )
+    )
+    assert result.stdout.startswith(f"逾期阶段: {answer.stage.label}")
+    for item in answer.actions + answer.avoid:
+        assert item.title in result.stdout
+
+
+def test_advise_refuses_a_bad_value_naming_the_flag() -> None:
+    result = run(
+        "advise",
+        "--days-overdue",
+        "40000",
+        "--no-harassment",
+        "--hardship",
+        "none",
+        "--credit-reported",
+        "no",
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("--days-overdue:")
+    kinds = run("advise", *CASE[:2], "--no-harassment", "--harassment-kinds", "threats", *CASE[5:9], *CASE[-2:])
+    assert kinds.returncode == 2
+    assert "--harassment-kinds:" in kinds.stderr
