@@ -105,6 +105,7 @@ def test_advise_refuses_a_bad_value_naming_the_flag() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.startswith("--days-overdue:")
-    kinds = run("advise", *CASE[:2], "--no-harassment", "--harassment-kinds", "threats", *CASE[5:9], *CASE[-2:])
+    flags = [*CASE[:2], "--no-harassment", "--harassment-kinds", "threats", *CASE[5:9], *CASE[-2:]]
+    kinds = run("advise", *flags)
     assert kinds.returncode == 2
     assert "--harassment-kinds:" in kinds.stderr
