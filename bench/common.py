@@ -5,17 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kb.facts import AdviceRequest
+from kb.facts import HARASSMENT_KINDS, AdviceRequest
 
-KINDS = [
-    "contacts_third_parties",
-    "threats",
-    "insults",
-    "call_bombing",
-    "visits",
-    "fake_legal_documents",
-    "odd_hours",
-]
+KINDS = list(HARASSMENT_KINDS)
 
 
 def varied_body(i: int) -> dict[str, Any]:

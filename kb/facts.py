@@ -7,7 +7,7 @@ schema in /openapi.json.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -29,6 +29,7 @@ HarassmentKind = Literal[
     "fake_legal_documents",
     "odd_hours",
 ]
+HARASSMENT_KINDS: tuple[str, ...] = get_args(HarassmentKind)
 YesNoUnknown = Literal["yes", "no", "unknown"]
 
 

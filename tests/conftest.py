@@ -1,8 +1,10 @@
-"""Shared fixtures: the mini rules on disk and as texts, and a way to break a copy of them."""
+"""Shared fixtures: the mini rules on disk and as texts, a way to break a copy of them, and the
+popular article's case."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +36,16 @@ def mini_dir() -> Path:
 @pytest.fixture()
 def mini_texts() -> dict[str, str]:
     return read_texts(MINI)
+
+
+# The popular article's case: 22 years old, first loan, 8,000 yuan in 12 instalments, laid off in
+# month 3; on day 7 of the overdue, collectors call her colleagues.
+ARTICLE_CASE: dict[str, Any] = {
+    "days_overdue": 7,
+    "harassment": True,
+    "harassment_kinds": ["contacts_third_parties"],
+    "hardship": "long_term",
+    "credit_reported": "unknown",
+    "first_time_borrower": True,
+    "as_of": "2026-11-29",
+}

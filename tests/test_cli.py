@@ -7,8 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
+
+from conftest import ARTICLE_CASE
 
 from kb.advisor import RULES_ENV, Advisor
 from kb.facts import AdviceRequest
@@ -56,37 +57,14 @@ def test_rules_folder_from_the_environment(tmp_path: Path) -> None:
 def test_advise_json_is_the_api_answer() -> None:
     result = run("advise", *CASE, "--json", "--lang", "en")
     assert result.returncode == 0, result.stderr
-    request = AdviceRequest.model_validate_json(
-        json.dumps(
-            {
-                "days_overdue": 7,
-                "harassment": True,
-                "harassment_kinds": ["contacts_third_parties"],
-                "hardship": "long_term",
-                "credit_reported": "unknown",
-                "first_time_borrower": True,
-                "as_of": "2026-11-29",
-                "lang": "en",
-            }
-        )
-    )
+    request = AdviceRequest.model_validate_json(json.dumps({**ARTICLE_CASE, "lang": "en"}))
     assert json.loads(result.stdout) == json.loads(Advisor.from_folder().advise(request).model_dump_json())
 
 
 def test_advise_text_is_readable_in_the_asked_language() -> None:
     result = run("advise", *CASE)
     assert result.returncode == 0, result.stderr
-    answer = Advisor.from_folder().advise(
-        AdviceRequest(
-            days_overdue=7,
-            harassment=True,
-            harassment_kinds=["contacts_third_parties"],
-            hardship="long_term",
-            credit_reported="unknown",
-            first_time_borrower=True,
-            as_of=date(2026, 11, 29),
-        )
-    )
+    answer = Advisor.from_folder().advise(AdviceRequest.model_validate_json(json.dumps(ARTICLE_CASE)))
     assert result.stdout.startswith(f"逾期阶段: {answer.stage.label}")
     for item in answer.actions + answer.avoid:
         assert item.title in result.stdout

@@ -18,20 +18,12 @@ from kb import conditions
 from kb.advisor import load_checked, shipped_rules
 from kb.compiler import CATCH_ALL, MARKER, CompiledRules, asked_rule, compile_rules, message
 from kb.engine import Engine
-from kb.facts import EARLIEST, AdviceRequest
+from kb.facts import EARLIEST, HARASSMENT_KINDS, AdviceRequest
 from kb.loader import Problem, RulesError, load_rules, load_texts
 from kb.model import RuleBook
 from kb.reference import fired_rules
 
-KINDS = (
-    "contacts_third_parties",
-    "threats",
-    "insults",
-    "call_bombing",
-    "visits",
-    "fake_legal_documents",
-    "odd_hours",
-)
+KINDS = HARASSMENT_KINDS
 TRI = (True, False, None)
 RATES = (None, 0, 24, 24.0001, 30)
 DAYS = (date(2025, 12, 21), date(2025, 12, 22), date(2026, 3, 31), date(2026, 4, 1))

@@ -7,24 +7,13 @@ import re
 from typing import Any
 
 import pytest
+from conftest import ARTICLE_CASE
 
 from kb.advisor import Advisor
 from kb.answer import Answer
 from kb.facts import AdviceRequest
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-# The popular article's case: 22 years old, first loan, 8,000 yuan in 12 instalments, laid off in
-# month 3; on day 7 of the overdue, collectors call her colleagues.
-ARTICLE_CASE: dict[str, Any] = {
-    "days_overdue": 7,
-    "harassment": True,
-    "harassment_kinds": ["contacts_third_parties"],
-    "hardship": "long_term",
-    "credit_reported": "unknown",
-    "first_time_borrower": True,
-    "as_of": "2026-11-29",
-}
 
 
 @pytest.fixture(scope="module")

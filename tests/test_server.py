@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from kb.advisor import Advisor
-from kb.facts import AdviceRequest
+from kb.facts import HARASSMENT_KINDS, AdviceRequest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 CLI = Path(sys.executable).parent / "overdue-advisor"
@@ -101,15 +101,7 @@ def test_errors_through_the_server(server: tuple[str, Path]) -> None:
 
 
 def _varied(i: int) -> dict[str, Any]:
-    kinds = [
-        "contacts_third_parties",
-        "threats",
-        "insults",
-        "call_bombing",
-        "visits",
-        "fake_legal_documents",
-        "odd_hours",
-    ]
+    kinds = HARASSMENT_KINDS
     harassed = i % 3 == 0
     return {
         "days_overdue": [0, 1, 7, 8, 30, 31, 90, 91, 400][i % 9],
