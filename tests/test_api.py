@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from openapi_spec_validator import validate
 
 from webapi import create_app
 
@@ -243,6 +244,7 @@ def test_healthz_and_version(client: FlaskClient, app: Flask) -> None:
 
 def test_openapi_from_the_validating_models(client: FlaskClient) -> None:
     document = client.get("/openapi.json").get_json()
+    validate(document)  # a valid OpenAPI 3.1 document, or this raises
     assert document["openapi"].startswith("3.1")
     schemas = document["components"]["schemas"]
     request = schemas["AdviceRequest"]

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from kb.answer import Answer
-from kb.facts import AdviceRequest
+from kb.facts import DIAGRAM_PATH, AdviceRequest
 from webapi.problems import Problem
 
 REF = "#/components/schemas/{model}"
@@ -17,6 +17,38 @@ def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}},
+    }
+
+
+def _query_parameters(request_schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's fields as query parameters, as the diagram of one answer's path takes them."""
+    required = set(request_schema.get("required", ()))
+    parameters = []
+    for name, schema in request_schema["properties"].items():
+        described = {k: v for k, v in schema.items() if k != "description"}
+        if name == "harassment_kinds":
+            described = {"type": "string", "description": "comma-separated kinds"}
+        parameters.append(
+            {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "description": schema.get("description", ""),
+                "schema": described,
+            }
+        )
+    return parameters
+
+
+def _page(summary: str, media: str = "text/html") -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "responses": {
+                "200": {"description": summary, "content": {media: {}}},
+                "404": _problem("Unknown"),
+            },
+        }
     }
 
 
@@ -71,6 +103,41 @@ def openapi_document(package_version: str) -> dict[str, Any]:
                     "responses": {"200": {"description": "versions", "content": plain}},
                 }
             },
+            DIAGRAM_PATH: {
+                "get": {
+                    "summary": "The decision tree with one case's path highlighted (an answer's diagram_url)",
+                    "parameters": _query_parameters(schemas["$defs"]["AdviceRequest"]),
+                    "responses": {
+                        "200": {"description": "SVG", "content": {"image/svg+xml": {}}},
+                        "400": _problem("A parameter is missing, unknown, mistyped or out of range"),
+                    },
+                }
+            },
+            "/diagrams/{name}": {
+                "get": {
+                    "summary": "An audit diagram: tree.<lang>.svg|png|pdf, stage-<stage>.<lang>.svg|png, "
+                    "rules.<lang>.svg|png",
+                    "parameters": [
+                        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the diagram",
+                            "content": {"image/svg+xml": {}, "image/png": {}, "application/pdf": {}},
+                        },
+                        "404": _problem("No diagram of that name"),
+                    },
+                }
+            },
+            "/review": _page("The lawyers' review pages: the tree, every rule, the law catalog"),
+            "/review/rules/{rule_id}": _page("One rule: its conditions in words, advice and citations")
+            | {
+                "parameters": [
+                    {"name": "rule_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ]
+            },
+            "/review/laws": _page("The law catalog, each law with the rules that cite it"),
+            "/review/case": _page("Try a case: the answer next to its highlighted path"),
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

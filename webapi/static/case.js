@@ -1,0 +1,153 @@
+// The "try a case" form: sends the case to POST /advise, shows the answer and the tree with the
+// case's path (the SVG at the answer's diagram_url). Texts are set as text, never as HTML.
+(function () {
+  "use strict";
+
+  function element(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) {
+      node.textContent = text;
+    }
+    if (className) {
+      node.className = className;
+    }
+    return node;
+  }
+
+  function readForm(form) {
+    var body = {};
+    form.querySelectorAll("[data-field]").forEach(function (input) {
+      var name = input.dataset.field;
+      var kind = input.dataset.kind;
+      if (kind === "set") {
+        body[name] = Array.prototype.map.call(
+          input.querySelectorAll("input:checked"), function (box) { return box.value; });
+      } else if (kind === "boolean") {
+        body[name] = input.checked;
+      } else if (kind === "nullable_boolean") {
+        if (input.value !== "") {
+          body[name] = input.value === "true";
+        }
+      } else if (kind === "integer" || kind === "number") {
+        if (input.value !== "") {
+          body[name] = Number(input.value);
+        }
+      } else if (input.value !== "") {
+        body[name] = input.value;
+      }
+    });
+    return body;
+  }
+
+  function items(words, title, entries) {
+    var section = element("section");
+    section.appendChild(element("h3", title));
+    var list = element("ol");
+    entries.forEach(function (entry) {
+      var item = element("li");
+      item.appendChild(element("strong", entry.title));
+      var steps = element("ul");
+      entry.steps.forEach(function (step) { steps.appendChild(element("li", step)); });
+      item.appendChild(steps);
+      if (entry.legal_basis.length) {
+        var cites = element("p", words.citations + ": ", "cites");
+        entry.legal_basis.forEach(function (citation, index) {
+          if (index) {
+            cites.appendChild(document.createTextNode("; "));
+          }
+          var link = element("a", citation.law + " " + citation.article);
+          link.href = citation.source;
+          link.rel = "noopener noreferrer";
+          link.title = citation.summary;
+          cites.appendChild(link);
+        });
+        item.appendChild(cites);
+      }
+      list.appendChild(item);
+    });
+    section.appendChild(list);
+    return section;
+  }
+
+  function showAnswer(target, words, rulePage, answer) {
+    target.replaceChildren();
+    target.appendChild(element("p", words.stage + ": " + answer.stage.label, "stage"));
+    target.appendChild(element("p", answer.stage.about, "hint"));
+    target.appendChild(items(words, words.actions, answer.actions));
+    target.appendChild(items(words, words.avoid, answer.avoid));
+    var contacts = element("section");
+    contacts.appendChild(element("h3", words.contacts));
+    var list = element("ul", null, "contacts");
+    answer.contacts.forEach(function (contact) {
+      list.appendChild(element("li", contact.name + ": " + contact.channel + " — " + contact.purpose));
+    });
+    contacts.appendChild(list);
+    target.appendChild(contacts);
+    var trace = element("section");
+    trace.appendChild(element("h3", words.trace));
+    var rules = element("ul", null, "trace");
+    answer.trace.forEach(function (entry) {
+      var item = element("li");
+      var link = element("a", entry.rule);
+      link.href = rulePage.replace("RULE_ID", encodeURIComponent(entry.rule));
+      item.appendChild(link);
+      item.appendChild(document.createTextNode(": " + entry.because));
+      rules.appendChild(item);
+    });
+    trace.appendChild(rules);
+    target.appendChild(trace);
+  }
+
+  function showProblem(target, words, problem) {
+    target.replaceChildren(element("p", words.refused + ": " + (problem.detail || problem.title), "problem"));
+    var list = element("ul", null, "problem");
+    (problem.errors || []).forEach(function (error) {
+      list.appendChild(element("li", error.field + ": " + error.message));
+    });
+    target.appendChild(list);
+  }
+
+  function showPath(viewer, svgText) {
+    var parsed = new DOMParser().parseFromString(svgText, "image/svg+xml");
+    var root = parsed.documentElement;
+    if (root.nodeName !== "svg") {
+      throw new Error("not an SVG diagram");
+    }
+    viewer.replaceChildren(document.importNode(root, true));
+    window.reviewDiagrams.attach(viewer);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("case-form");
+    var answerBox = document.getElementById("case-answer");
+    var target = document.getElementById("case-answer-body");
+    var viewer = document.getElementById("case-path");
+    var words = answerBox.dataset;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      target.replaceChildren(element("p", words.waiting, "hint"));
+      fetch(form.dataset.endpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        body: JSON.stringify(readForm(form))
+      }).then(function (response) {
+        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+      }).then(function (result) {
+        if (!result.ok) {
+          showProblem(target, words, result.body);
+          viewer.replaceChildren();
+          return null;
+        }
+        showAnswer(target, words, form.dataset.rulePage, result.body);
+        return fetch(result.body.diagram_url).then(function (response) {
+          if (!response.ok) {
+            throw new Error(words.failed);
+          }
+          return response.text();
+        }).then(function (svgText) { showPath(viewer, svgText); });
+      }).catch(function (error) {
+        target.appendChild(element("p", words.failed + ": " + error.message, "problem"));
+      });
+    });
+  });
+})();

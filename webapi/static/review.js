@@ -1,0 +1,100 @@
+// Zoom and pan for the diagrams of the review pages. Kept out of the pages so that their
+// Content-Security-Policy can refuse every inline script.
+(function () {
+  "use strict";
+
+  var STEP = 1.25;
+  var MIN = 0.05;
+  var MAX = 4;
+
+  function attach(viewer) {
+    var svg = viewer.querySelector("svg");
+    if (!svg) {
+      return;
+    }
+    var tools = document.querySelector('.zoom-tools[data-for="' + viewer.id + '"]');
+    var level = tools ? tools.querySelector(".zoom-level") : null;
+    var width = svg.width.baseVal.value;
+    var height = svg.height.baseVal.value;
+    var scale = 1;
+
+    function apply(next, anchorX, anchorY) {
+      var before = scale;
+      scale = Math.min(MAX, Math.max(MIN, next));
+      // keep the point under the pointer (or the centre) where it was
+      var x = anchorX === undefined ? viewer.clientWidth / 2 : anchorX;
+      var y = anchorY === undefined ? viewer.clientHeight / 2 : anchorY;
+      var left = (viewer.scrollLeft + x) / before;
+      var top = (viewer.scrollTop + y) / before;
+      svg.setAttribute("width", String(width * scale));
+      svg.setAttribute("height", String(height * scale));
+      viewer.scrollLeft = left * scale - x;
+      viewer.scrollTop = top * scale - y;
+      if (level) {
+        level.textContent = Math.round(scale * 100) + "%";
+      }
+    }
+
+    function fit() {
+      apply(Math.min(1, (viewer.clientWidth - 4) / width));
+      viewer.scrollLeft = 0;
+      viewer.scrollTop = 0;
+    }
+
+    if (tools && !tools.dataset.ready) {
+      tools.dataset.ready = "1";
+      tools.addEventListener("click", function (event) {
+        var button = event.target.closest("button[data-zoom]");
+        if (!button) {
+          return;
+        }
+        var action = button.dataset.zoom;
+        if (action === "in") {
+          apply(scale * STEP);
+        } else if (action === "out") {
+          apply(scale / STEP);
+        } else if (action === "actual") {
+          apply(1);
+        } else {
+          fit();
+        }
+      });
+    }
+    if (!viewer.dataset.ready) {
+      viewer.dataset.ready = "1";
+      viewer.addEventListener("wheel", function (event) {
+        if (!event.ctrlKey) {
+          return;
+        }
+        event.preventDefault();
+        var box = viewer.getBoundingClientRect();
+        apply(event.deltaY < 0 ? scale * STEP : scale / STEP, event.clientX - box.left, event.clientY - box.top);
+      }, { passive: false });
+      var drag = null;
+      viewer.addEventListener("mousedown", function (event) {
+        if (event.button !== 0 || event.target.closest("a")) {
+          return;
+        }
+        drag = { x: event.clientX, y: event.clientY, left: viewer.scrollLeft, top: viewer.scrollTop };
+        viewer.classList.add("dragging");
+        event.preventDefault();
+      });
+      window.addEventListener("mousemove", function (event) {
+        if (drag) {
+          viewer.scrollLeft = drag.left - (event.clientX - drag.x);
+          viewer.scrollTop = drag.top - (event.clientY - drag.y);
+        }
+      });
+      window.addEventListener("mouseup", function () {
+        drag = null;
+        viewer.classList.remove("dragging");
+      });
+    }
+    fit();
+  }
+
+  window.reviewDiagrams = { attach: attach };
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".diagram-viewer").forEach(attach);
+  });
+})();
