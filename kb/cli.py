@@ -104,7 +104,11 @@ def _parser() -> argparse.ArgumentParser:
 # Commands whose work lives in a stage module of their own: (name, module, help). Each module
 # has `add_arguments(parser)` and `run(args) -> int`; it is imported only when its command runs,
 # except for its arguments, which are read from the module when the parser is built.
-EXTENSIONS: list[tuple[str, str, str]] = []
+EXTENSIONS: list[tuple[str, str, str]] = [
+    ("diagrams", "kb.diagram.cli", "render the audit diagrams from the rules"),
+    ("lint", "kb.verify.cli", "prove the rules cover every borrower: gaps, overlaps, conflicts, invariants"),
+    ("test", "kb.verify.scenarios_cli", "run the scenario files; report rules and advice none exercises"),
+]
 
 
 def _add_extension_arguments(module: str, parser: argparse.ArgumentParser) -> None:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import secrets
 import threading
 from collections.abc import Mapping
+from decimal import Decimal
 from importlib.metadata import version
 from typing import Any
 
@@ -54,8 +56,7 @@ class Engine:
         """The names of the rules that the message satisfies (the catch-all left out)."""
         sid = secrets.token_hex(16)
         try:
-            # the engine refuses Infinity but takes NaN silently: neither may reach it
-            body = json.dumps({**message, "sid": sid, "id": "facts"}, ensure_ascii=False, allow_nan=False)
+            body = engine_json({**message, "sid": sid, "id": "facts"})
         except ValueError as error:
             raise EngineError(f"facts the engine cannot take: {error}") from None
         fired: set[str] = set()
@@ -85,6 +86,28 @@ class Engine:
             if "error code: 309" not in str(error):  # 309: the engine never created this state
                 raise EngineError(f"the rules engine could not delete a state: {error}") from None
         self.deleted_states += 1  # deleted, or never created: either way no state is left
+
+
+def engine_json(fields: Mapping[str, Any]) -> str:
+    """A flat message as JSON the engine's parser reads.
+
+    The engine refuses Infinity but takes NaN silently: neither may reach it (ValueError). Its
+    parser also refuses numbers written with an exponent (`1e-05`, error 204), which Python writes
+    for valid values below 0.0001: floats are written in positional notation instead, which the
+    engine reads back as the same number.
+    """
+    parts = []
+    for key, value in fields.items():
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError(f"out of range float value {value!r}")
+            text = repr(value)
+            if "e" in text or "E" in text:
+                text = format(Decimal(text), "f")
+        else:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        parts.append(f"{json.dumps(key, ensure_ascii=False)}: {text}")
+    return "{" + ", ".join(parts) + "}"
 
 
 def engine_version() -> str:

@@ -17,9 +17,9 @@ import yaml
 from pydantic import ValidationError
 
 from kb.conditions import ConditionError, Test, tests
-from kb.model import Input, RuleBook
+from kb.model import Expectations, Input, RuleBook
 
-ID_SECTIONS = ("inputs", "questions", "advice", "laws", "contacts")
+ID_SECTIONS = ("inputs", "questions", "advice", "laws", "contacts", "invariants")
 SINGLE_SECTIONS = ("kb", "stages")
 RESERVED_KEY = "defined_at"
 
@@ -282,6 +282,45 @@ def _semantic_problems(book: RuleBook, loader: _Loader) -> Iterator[Problem]:
         for i, law_id in enumerate(advice.legal_basis):
             if law_id not in book.laws:
                 yield at("advice", aid, "legal_basis", i, reason=f"law '{law_id}' is not in the catalog")
+        for i, other in enumerate(advice.conflicts_with):
+            if other not in book.advice or other == aid:
+                what = "itself" if other == aid else f"advice '{other}', which is not defined"
+                yield at("advice", aid, "conflicts_with", i, reason=f"conflicts with {what}")
+    for iid, invariant in book.invariants.items():
+        yield from _condition_problems(book, invariant.given, ("invariants", iid, "if"), at)
+        yield from _expectation_problems(book, iid, invariant.then, at)
+
+
+def _expectation_problems(book: RuleBook, iid: str, then: Expectations, at: Any) -> Iterator[Problem]:
+    """Every id an invariant names exists and is of the kind its check speaks of."""
+    kinds = {
+        "actions_include": "action",
+        "actions_exclude": "action",
+        "avoid_include": "avoid",
+        "avoid_exclude": "avoid",
+        "first_action": "action",
+    }
+    for check, kind in kinds.items():
+        value = getattr(then, check)
+        single = isinstance(value, str)
+        for i, advice_id in enumerate((value,) if single else value or ()):
+            where = (check,) if single else (check, i)
+            advice = book.advice.get(advice_id)
+            if advice is None:
+                yield at("invariants", iid, "then", *where, reason=f"advice '{advice_id}' is not defined")
+            elif advice.kind != kind:
+                reason = f"'{advice_id}' is an '{advice.kind}' item; '{check}' takes '{kind}' items"
+                yield at("invariants", iid, "then", *where, reason=reason)
+    for check, catalog, what in (
+        ("contacts_include", book.contacts, "contact"),
+        ("contacts_include_any", book.contacts, "contact"),
+        ("contacts_exclude", book.contacts, "contact"),
+        ("cites_include", book.laws, "law"),
+        ("cites_exclude", book.laws, "law"),
+    ):
+        for i, ref in enumerate(getattr(then, check)):
+            if ref not in catalog:
+                yield at("invariants", iid, "then", check, i, reason=f"{what} '{ref}' is not defined")
 
 
 def _stage_problems(book: RuleBook, at: Any) -> Iterator[Problem]:

@@ -78,6 +78,8 @@ ALWAYS_IN_FORCE = InForce()
 class KbInfo(Node):
     name: Text
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    # the dates the rules are written for: `lint` checks citations on these dates
+    in_force: InForce = ALWAYS_IN_FORCE
 
 
 class Input(Entity):
@@ -138,6 +140,10 @@ class Advice(Entity):
     steps: Annotated[tuple[Text, ...], BeforeValidator(_list_to_tuple)] = Field(min_length=1)
     legal_basis: Ids = ()
     practice: bool = False
+    # advice that must never be given together with this one (the relation is symmetric)
+    conflicts_with: Ids = ()
+    # words a lawyer groups advice by, for invariants (`tags_exclude`)
+    tags: Ids = ()
 
 
 class Law(Entity):
@@ -155,6 +161,37 @@ class Contact(Entity):
     purpose: Text
 
 
+class Expectations(Node):
+    """What an invariant requires of every answer its condition covers (the `then` of an invariant)."""
+
+    actions_include: Ids = ()
+    actions_exclude: Ids = ()
+    avoid_include: Ids = ()
+    avoid_exclude: Ids = ()
+    contacts_include: Ids = ()
+    contacts_include_any: Ids = ()
+    contacts_exclude: Ids = ()
+    first_action: Id | None = None
+    cites_include: Ids = ()
+    cites_exclude: Ids = ()
+    tags_exclude: Ids = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Expectations:
+        if not any(getattr(self, name) for name in type(self).model_fields):
+            raise ValueError(f"'then' needs at least one of: {', '.join(type(self).model_fields)}")
+        return self
+
+
+class Invariant(Entity):
+    """A property every answer must have: for every input where `if` holds, on dates in force."""
+
+    says: Text
+    given: When = Field(default=ALWAYS, alias="if")
+    then: Expectations
+    in_force: InForce = ALWAYS_IN_FORCE
+
+
 class RuleBook(Node):
     """The whole knowledge base, validated and cross-checked."""
 
@@ -165,6 +202,7 @@ class RuleBook(Node):
     advice: dict[Id, Advice] = {}
     laws: dict[Id, Law] = {}
     contacts: dict[Id, Contact] = {}
+    invariants: dict[Id, Invariant] = {}
     digest: str = ""
 
     @property
