@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
-import math
+import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -88,6 +88,10 @@ class Engine:
         self.deleted_states += 1  # deleted, or never created: either way no state is left
 
 
+# an exponent anywhere in the body (inside a text value it merely costs the slow path)
+_EXPONENT = re.compile(r"\d[eE][-+]?\d")
+
+
 def engine_json(fields: Mapping[str, Any]) -> str:
     """A flat message as JSON the engine's parser reads.
 
@@ -96,16 +100,14 @@ def engine_json(fields: Mapping[str, Any]) -> str:
     for valid values below 0.0001: floats are written in positional notation instead, which the
     engine reads back as the same number.
     """
+    body = json.dumps(fields, ensure_ascii=False, allow_nan=False)
+    if not _EXPONENT.search(body):
+        return body  # the usual case, in one C call
     parts = []
     for key, value in fields.items():
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise ValueError(f"out of range float value {value!r}")
-            text = repr(value)
-            if "e" in text or "E" in text:
-                text = format(Decimal(text), "f")
-        else:
-            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text = json.dumps(value, ensure_ascii=False)
+        if isinstance(value, float) and "e" in text:
+            text = format(Decimal(text), "f")
         parts.append(f"{json.dumps(key, ensure_ascii=False)}: {text}")
     return "{" + ", ".join(parts) + "}"
 
