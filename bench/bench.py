@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -16,23 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import varied_body, varied_requests
+from common import timed, varied_body, varied_requests
 
 from kb.advisor import Advisor, load_checked, rules_dir
 from kb.compiler import compile_rules, message
 from kb.engine import Engine
 from kb.facts import EARLIEST
 from webapi import create_app
-
-
-def timed(action: Callable[[], object], repeat: int) -> float:
-    """Median seconds of `repeat` runs."""
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def rate(action: Callable[[], object], seconds: float) -> float:

@@ -9,24 +9,13 @@ tree as SVG, PNG and PDF in each language, then the time of the full set that
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
+
+from common import timed
 
 from kb.advisor import load_checked, rules_dir
 from kb.diagram.graph import decision_tree
 from kb.diagram.render import audit_set, render, render_all
 from kb.model import LANGS
-
-
-def timed(action: Callable[[], object], repeat: int) -> float:
-    """Median seconds of `repeat` runs."""
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def main() -> None:

@@ -3,10 +3,17 @@ popular article's case."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 
@@ -49,3 +56,48 @@ ARTICLE_CASE: dict[str, Any] = {
     "first_time_borrower": True,
     "as_of": "2026-11-29",
 }
+
+
+# A case for the mini rules that takes a branch of every question.
+MINI_CASE: dict[str, Any] = {
+    "days_overdue": 40,
+    "harassment": True,
+    "harassment_kinds": ["threats"],
+    "hardship": "none",
+    "credit_reported": "unknown",
+    "first_time_borrower": True,
+    "annual_rate_percent": 30,
+    "as_of": "2026-01-05",
+}
+CLI = Path(sys.executable).parent / "overdue-advisor"
+
+
+@contextmanager
+def running_server(log: Path, workers: int = 2) -> Iterator[str]:
+    """The production server, as `overdue-advisor serve` starts it on a free port; its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(CLI), "serve", "--port", str(port), "--workers", str(workers)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or workers still loading
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"server did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        try:
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import MINI_CASE
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
@@ -15,16 +16,7 @@ from openapi_spec_validator import validate
 from webapi import create_app
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
-VALID: dict[str, Any] = {
-    "days_overdue": 40,
-    "harassment": True,
-    "harassment_kinds": ["threats"],
-    "hardship": "none",
-    "credit_reported": "unknown",
-    "first_time_borrower": True,
-    "annual_rate_percent": 30,
-    "as_of": "2026-01-05",
-}
+VALID = MINI_CASE
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

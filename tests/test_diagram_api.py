@@ -10,23 +10,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import MINI
+from conftest import MINI, MINI_CASE
 from flask import Flask
 from flask.testing import FlaskClient
 
 from webapi import create_app
 from webapi.diagrams import EXTENSION, PATH_CACHE_SIZE, Drawings
 
-CASE: dict[str, Any] = {
-    "days_overdue": 40,
-    "harassment": True,
-    "harassment_kinds": ["threats"],
-    "hardship": "none",
-    "credit_reported": "unknown",
-    "first_time_borrower": True,
-    "annual_rate_percent": 30,
-    "as_of": "2026-01-05",
-}
+CASE = MINI_CASE
 QUERY = {
     "days_overdue": "40",
     "harassment": "true",

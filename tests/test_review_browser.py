@@ -7,18 +7,14 @@ Screenshots go to test-artifacts/ at the repository root.
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from conftest import ARTICLE_CASE, running_server
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-CLI = Path(sys.executable).parent / "overdue-advisor"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -39,37 +35,10 @@ CASE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    log = tmp_path_factory.mktemp("browser-server") / "gunicorn.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(CLI), "serve", "--port", str(port), "--workers", "1"], stdout=sink, stderr=subprocess.STDOUT
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or the worker still loading
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"server did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        try:
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    with running_server(tmp_path_factory.mktemp("browser-server") / "gunicorn.log", workers=1) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -146,17 +115,11 @@ def test_try_a_case_shows_the_advice_and_the_highlighted_path(server: str, page:
     expected = requests.post(
         f"{server}/advise",
         json={
-            "days_overdue": 7,
-            "harassment": True,
-            "harassment_kinds": ["contacts_third_parties"],
-            "hardship": "long_term",
-            "credit_reported": "unknown",
-            "first_time_borrower": True,
+            **ARTICLE_CASE,
             "lender_licensed": "unknown",
             "legal_action": "none",
             "other_loans": 0,
             "lang": "en",
-            "as_of": "2026-11-29",
         },
         timeout=10,
     ).json()

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,45 +11,19 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import running_server
 
 from kb.advisor import Advisor
 from kb.facts import HARASSMENT_KINDS, AdviceRequest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-CLI = Path(sys.executable).parent / "overdue-advisor"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(CLI), "serve", "--port", str(port), "--workers", "2"], stdout=sink, stderr=subprocess.STDOUT
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or workers still loading
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"server did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        try:
-            yield base, log
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    with running_server(log, workers=2) as base:
+        yield base, log
 
 
 def readme_example() -> tuple[dict[str, Any], dict[str, Any]]:
