@@ -6,8 +6,9 @@ actions by priority then by the position of the first rule that gave them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
@@ -88,6 +89,32 @@ def taken_path(book: RuleBook, fired: frozenset[str]) -> list[tuple[str, list[st
     return path
 
 
+class Ranked(NamedTuple):
+    """The ids an answer holds, in its order: actions and avoid by priority, then by the position of
+    the first rule that gave them; contacts in rule order."""
+
+    actions: tuple[str, ...]
+    avoid: tuple[str, ...]
+    contacts: tuple[str, ...]
+
+
+def ranked(book: RuleBook, path: Iterable[tuple[str, Sequence[str]]]) -> Ranked:
+    order: dict[str, int] = {}
+    contacts: list[str] = []
+    for qid, taken in path:
+        for rid in taken:
+            rule = book.questions[qid].branches[rid]
+            for aid in rule.advice:
+                order.setdefault(aid, len(order))
+            contacts.extend(c for c in rule.contacts if c not in contacts)
+
+    def of_kind(kind: str) -> tuple[str, ...]:
+        chosen = [aid for aid in order if book.advice[aid].kind == kind]
+        return tuple(sorted(chosen, key=lambda aid: (book.advice[aid].priority, order[aid])))
+
+    return Ranked(of_kind("action"), of_kind("avoid"), tuple(contacts))
+
+
 class Presenter:
     """The answer texts of one rule book, built once per language (and date range) and reused.
 
@@ -164,23 +191,14 @@ class Presenter:
     ) -> Answer:
         book = self.book
         path = taken_path(book, fired)
-        advice_order: dict[str, int] = {}
-        contact_ids: list[str] = []
-        trace = []
-        for qid, taken in path:
-            for rid in taken:
-                rule = book.questions[qid].branches[rid]
-                for aid in rule.advice:
-                    advice_order.setdefault(aid, len(advice_order))
-                contact_ids.extend(c for c in rule.contacts if c not in contact_ids)
-                trace.append(TraceEntry(rule=rid, question=qid, because=self.because(qid, rid, lang)))
-
-        def ranked(kind: str) -> list[Item]:
-            chosen = [aid for aid in advice_order if book.advice[aid].kind == kind]
-            chosen.sort(key=lambda aid: (book.advice[aid].priority, advice_order[aid]))
-            return [self.item(aid, lang, as_of) for aid in chosen]
-
-        actions, avoid = ranked("action"), ranked("avoid")
+        trace = [
+            TraceEntry(rule=rid, question=qid, because=self.because(qid, rid, lang))
+            for qid, taken in path
+            for rid in taken
+        ]
+        ids = ranked(book, path)
+        actions = [self.item(aid, lang, as_of) for aid in ids.actions]
+        avoid = [self.item(aid, lang, as_of) for aid in ids.avoid]
         used: dict[str, Citation] = {}
         for entry in actions + avoid:
             for citation in entry.legal_basis:
@@ -194,7 +212,7 @@ class Presenter:
             stage=StageOut(id=stage_id, label=band.label(lang), about=band.about(lang)),
             actions=actions,
             avoid=avoid,
-            contacts=[self.contact(cid, lang) for cid in contact_ids],
+            contacts=[self.contact(cid, lang) for cid in ids.contacts],
             legal_basis=list(used.values()),
             trace=trace,
             path=[step for qid, taken in path for step in (qid, *taken)],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kb.answer import Answer
+from kb.answer import Answer, ranked
 from kb.conditions import ALWAYS, Condition
 from kb.model import Question, RuleBook
 from kb.verify.findings import Finding
@@ -66,27 +66,16 @@ def taken_by(question: Question, holding: Sequence[str]) -> tuple[str, ...]:
 
 def outcome_of(book: RuleBook, path: Iterable[tuple[str, Sequence[str]]], as_of: date) -> Outcome:
     """What `kb.answer.Presenter.answer` would hold for the branches taken, as ids only."""
-    order: dict[str, int] = {}
-    contacts: list[str] = []
-    for qid, taken in path:
-        for rid in taken:
-            rule = book.questions[qid].branches[rid]
-            for aid in rule.advice:
-                order.setdefault(aid, len(order))
-            contacts.extend(c for c in rule.contacts if c not in contacts)
-
-    def ranked(kind: str) -> tuple[str, ...]:
-        chosen = [aid for aid in order if book.advice[aid].kind == kind]
-        return tuple(sorted(chosen, key=lambda aid: (book.advice[aid].priority, order[aid])))
-
+    ids = ranked(book, list(path))
+    given = ids.actions + ids.avoid
     cites = {
         law_id
-        for aid in order
+        for aid in given
         for law_id in book.advice[aid].legal_basis
         if book.laws[law_id].in_force.covers(as_of)
     }
-    tags = {tag for aid in order for tag in book.advice[aid].tags}
-    return Outcome(ranked("action"), ranked("avoid"), tuple(contacts), frozenset(cites), frozenset(tags))
+    tags = {tag for aid in given for tag in book.advice[aid].tags}
+    return Outcome(ids.actions, ids.avoid, ids.contacts, frozenset(cites), frozenset(tags))
 
 
 def outcome_of_answer(book: RuleBook, answer: Answer) -> Outcome:
