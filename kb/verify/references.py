@@ -1,6 +1,6 @@
-"""Dangling and unused ids: references to advice, contacts or laws that do not exist (the loader
-refuses them; this double-checks a model built any other way), and advice no rule gives, laws no
-advice cites, contacts no rule names."""
+"""Unused ids: advice no rule gives, laws no advice cites, contacts no rule names. (Dangling ids,
+references to advice, contacts or laws that do not exist, are refused by the loader with their
+file:line; only the loader builds a RuleBook, so lint never sees one.)"""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ def applies(book: RuleBook) -> bool:
 
 def find(analysis: Analysis) -> Iterator[Finding]:
     book = analysis.book
-    yield from _dangling(book)
     given = {aid for _, _, _, rule in book.rules for aid in rule.advice}
     named = {cid for _, _, _, rule in book.rules for cid in rule.contacts}
     cited = {law for advice in book.advice.values() for law in advice.legal_basis}
@@ -32,31 +31,3 @@ def find(analysis: Analysis) -> Iterator[Finding]:
     for lid, law in book.laws.items():
         if lid not in cited:
             yield Finding(KIND, "error", f"law '{lid}' is cited by no advice", (str(law.defined_at),))
-
-
-def _dangling(book: RuleBook) -> Iterator[Finding]:
-    for _, _, rid, rule in book.rules:
-        for aid in rule.advice:
-            if aid not in book.advice:
-                yield Finding(
-                    KIND, "error", f"rule '{rid}' gives undefined advice '{aid}'", (str(rule.defined_at),)
-                )
-        for cid in rule.contacts:
-            if cid not in book.contacts:
-                yield Finding(
-                    KIND, "error", f"rule '{rid}' names undefined contact '{cid}'", (str(rule.defined_at),)
-                )
-    for aid, advice in book.advice.items():
-        for lid in advice.legal_basis:
-            if lid not in book.laws:
-                yield Finding(
-                    KIND, "error", f"advice '{aid}' cites undefined law '{lid}'", (str(advice.defined_at),)
-                )
-        for other in advice.conflicts_with:
-            if other not in book.advice:
-                yield Finding(
-                    KIND,
-                    "error",
-                    f"advice '{aid}' conflicts with undefined advice '{other}'",
-                    (str(advice.defined_at),),
-                )
