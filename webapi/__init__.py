@@ -24,7 +24,8 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
     from webapi.openapi import openapi_document
     from webapi.problems import from_http_exception, internal_error
 
-    app = Flask(__name__)
+    # no default /static route: each page area serves its own named files (docs, review)
+    app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["overdue_advisor"] = advisor or Advisor.from_folder(rules_dir)
