@@ -33,11 +33,13 @@ def rules_dir(chosen: str | os.PathLike[str] | None = None) -> Path:
 
 
 def load_checked(directory: Path) -> RuleBook:
-    """Load the rules and check that their inputs are exactly what the API accepts."""
+    """Load the rules, check that their inputs are exactly what the API accepts, and compile them:
+    whatever `check` passes, the engine takes at start-up."""
     book = load_rules(directory)
     mismatches = check_contract(book)
     if mismatches:
         raise RulesError(mismatches)
+    compile_rules(book)
     return book
 
 

@@ -4,73 +4,150 @@ Each rule becomes one engine rule whose condition is the conjunction of: the inp
 engine's own state can never match), the question's `ask_if`, the rule's `when`, and its dates in
 force on the message's `as_of_day`. Questions with an `ask_if` get a rule of their own, so the
 engine also says which questions were asked. A catch-all rule makes every message handled.
+The rules are then shaped so that the engine's network never overflows however many there are
+(`compile_rules`), and the shape is checked against a model of that network (`kb.network`).
 Negation is pushed down to the leaves (durable-rules has no `not`), with unknown (null) values
 handled explicitly because the engine treats a missing field as failing every comparison.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from kb import network
 from kb.conditions import ALWAYS, All, Condition, Not, Test
 from kb.loader import Problem, RulesError
 from kb.model import InForce, Input, RuleBook
 
-MARKER = {"kind": "borrower_facts"}
+MARKER_FIELD = "kind"
+MARKER = {MARKER_FIELD: "borrower_facts"}
 NEVER = {"kind": "no_message_has_this"}
 CATCH_ALL = "__catch_all__"
 ASKED = "__asked__"
 AS_OF = "as_of_day"
 
-# The engine's hard limits (see durable-rules-notes.md), kept well inside.
-MAX_RULES = 4000
-MAX_SAME_CONDITION = 256
-MAX_ALTERNATIVES = 64
-MAX_SIBLINGS = 60  # a message may satisfy at most 64 sibling conditions at once (error 303)
+# The engine's hard limits (see durable-rules-notes.md and kb/network.py), kept well inside.
+MAX_RULES = 4000  # per ruleset (MAX_ACTIONS 4096 in rete.c)
+# How the network is shaped: a bucket of questions may leave at most BUCKET_WIDTH conditions
+# pending at once; guard levels add GUARD_FANOUT - 1 each, so four levels (4,096 buckets) stay
+# under the engine's 64. Rulesets are cut at RULES_PER_PART rules.
+BUCKET_WIDTH = 28
+GUARD_FANOUT = 8
+RULES_PER_PART = 2000
 
 Expr = dict[str, Any]
 ALWAYS_EXPR: Expr = MARKER
 
 
 @dataclass(frozen=True)
-class CompiledRules:
+class Part:
+    """One ruleset registered with the engine: a share of the rules, each with the catch-all."""
+
     name: str
     definition: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    name: str
+    parts: tuple[Part, ...]
     actions: tuple[str, ...]
+
+    @property
+    def definition(self) -> Mapping[str, Any]:
+        """Every rule of every part by name (the catch-all once)."""
+        return {name: rule for part in self.parts for name, rule in part.definition.items()}
 
 
 def asked_rule(question_id: str) -> str:
     return ASKED + question_id
 
 
-def compile_rules(book: RuleBook) -> CompiledRules:
-    definition: dict[str, Any] = {}
-    pri = 0
+Chain = tuple[str, list[Expr]]  # a rule's name and its conditions after the marker
 
-    def add(name: str, *conditions: Expr) -> None:
-        nonlocal pri
-        pri += 1
+
+def compile_rules(book: RuleBook) -> CompiledRules:
+    """The rules as engine rulesets, shaped so that no node of the engine's network overflows.
+
+    Each question's rules form a group that stays together (their chains share the question's
+    `ask_if`). Groups are packed in tree order into buckets whose network stays narrow; when there
+    is more than one bucket, each bucket hangs under its own path of guard tests that every
+    message meets (`kind` differs from a name no message has), a tree `GUARD_FANOUT` wide, so that
+    the engine never holds more than a few guards pending. Rulesets hold at most `RULES_PER_PART`
+    rules each and are all evaluated for every message.
+    """
+    groups: list[list[Chain]] = []
+    for qid, question in book.questions.items():
+        ask = _expr(book, question.ask_if, negate=False)
+        group: list[Chain] = []
+        if question.ask_if != ALWAYS:  # the same test the answer uses to look for this rule
+            group.append((asked_rule(qid), [ask]))
+        for rid, rule in question.branches.items():
+            group.append((rid, [ask, _expr(book, rule.when, negate=False), _dates(rule.in_force)]))
+        groups.append(group)
+    parts = tuple(
+        Part(f"overdue_advisor_{book.digest[:16]}" + (f"_{index}" if index else ""), _ruleset(share))
+        for index, share in enumerate(_shares(groups))
+    )
+    compiled = CompiledRules(parts[0].name, parts, (CATCH_ALL, *(name for g in groups for name, _ in g)))
+    _check_limits(book, compiled)
+    return compiled
+
+
+def _shares(groups: list[list[Chain]]) -> list[list[list[Chain]]]:
+    """Groups in tree order, cut into shares of at most RULES_PER_PART rules (a group is never cut)."""
+    shares: list[list[list[Chain]]] = [[]]
+    size = 0
+    for group in groups:
+        if size and size + len(group) > RULES_PER_PART:
+            shares.append([])
+            size = 0
+        shares[-1].append(group)
+        size += len(group)
+    return shares
+
+
+def _ruleset(groups: list[list[Chain]]) -> dict[str, Any]:
+    buckets: list[list[Chain]] = []
+    for group in groups:
+        if buckets and network.build(_definition([*buckets[-1], *group])).peak() <= BUCKET_WIDTH:
+            buckets[-1].extend(group)
+        else:
+            buckets.append(list(group))
+    depth = 0
+    while GUARD_FANOUT**depth < len(buckets):
+        depth += 1
+    chains = [
+        (name, [*_guards(index, depth), *conditions])
+        for index, bucket in enumerate(buckets)
+        for name, conditions in bucket
+    ]
+    return _definition(chains)
+
+
+def _guards(index: int, depth: int) -> list[Expr]:
+    """The path of always-true tests that leads to bucket `index` in a guard tree of `depth` levels."""
+    path = []
+    for level in range(depth):
+        digit = index // GUARD_FANOUT ** (depth - 1 - level) % GUARD_FANOUT
+        path.append({"$neq": {MARKER_FIELD: f"guard_{level}_{digit}"}})
+    return path
+
+
+def _definition(chains: list[Chain]) -> dict[str, Any]:
+    """Rules as the engine takes them, with the catch-all first; `pri` follows the given order."""
+    definition: dict[str, Any] = {}
+    for pri, (name, conditions) in enumerate([(CATCH_ALL, []), *chains], start=1):
         parts = [MARKER, *(c for c in conditions if c is not ALWAYS_EXPR)]
         definition[name] = {
             "all": [{"m": {"$and": parts} if len(parts) > 1 else parts[0]}],
             "pri": pri,
             "run": name,
         }
-
-    add(CATCH_ALL)
-    for qid, question in book.questions.items():
-        ask = _expr(book, question.ask_if, negate=False)
-        if question.ask_if != ALWAYS:  # the same test the answer uses to look for this rule
-            add(asked_rule(qid), ask)
-        for rid, rule in question.branches.items():
-            add(rid, ask, _expr(book, rule.when, negate=False), _dates(rule.in_force))
-    _check_limits(book, definition)
-    return CompiledRules(f"overdue_advisor_{book.digest[:16]}", definition, tuple(definition))
+    return definition
 
 
 def message(book: RuleBook, facts: Mapping[str, Any], as_of: date) -> dict[str, Any]:
@@ -176,68 +253,17 @@ def _range(name: str, low: int, high: int) -> Expr:
     return {"$and": [{"$gte": {name: low}}, {"$lte": {name: high}}]}
 
 
-def _check_limits(book: RuleBook, definition: Mapping[str, Any]) -> None:
-    """Refuse a ruleset that would cross one of the engine's hard limits, naming the rule."""
+def _check_limits(book: RuleBook, compiled: CompiledRules) -> None:
+    """Refuse rules the engine would fail on at registration or evaluation, naming the rule."""
     where = {rid: rule.defined_at for _, _, rid, rule in book.rules}
+    where.update({asked_rule(qid): q.defined_at for qid, q in book.questions.items()})
     problems = []
-    if len(definition) > MAX_RULES:
-        problems.append(Problem("rules", 0, f"{len(definition)} rules; the engine takes at most {MAX_RULES}"))
-    same = Counter(json.dumps(rule["all"], sort_keys=True) for rule in definition.values())
-    for name, rule in definition.items():
-        source = where.get(name)
-        if source is None:
-            continue
-        if same[json.dumps(rule["all"], sort_keys=True)] > MAX_SAME_CONDITION:
-            problems.append(
-                Problem(
-                    source.file, source.line, f"more than {MAX_SAME_CONDITION} rules share this condition"
-                )
-            )
-        widest = _widest_alternatives(rule["all"])
-        if widest > MAX_ALTERNATIVES:
-            problems.append(
-                Problem(
-                    source.file,
-                    source.line,
-                    f"{widest} alternatives in one 'any'; the engine takes at most {MAX_ALTERNATIVES}",
-                )
-            )
-    problems.extend(_sibling_problems(definition, where))
+    for part in compiled.parts:
+        if len(part.definition) > MAX_RULES:
+            problems.append(Problem("rules", 0, f"{len(part.definition)} rules in one engine ruleset"))
+        for overflow in network.overflows(part.definition):
+            source = where.get(overflow.rule)
+            file, line = (source.file, source.line) if source else ("rules", 0)
+            problems.append(Problem(file, line, overflow.reason))
     if problems:
         raise RulesError(problems)
-
-
-def _sibling_problems(definition: Mapping[str, Any], where: Mapping[str, Any]) -> list[Problem]:
-    """Rules share the engine's nodes along equal leading conditions; refuse any node with more
-    children than a message could safely satisfy at once, naming the first rule past the limit."""
-    children: dict[str, list[str]] = {}
-    for name, rule in definition.items():
-        condition = rule["all"][0]["m"]
-        chain = condition.get("$and", [condition])
-        prefix = ""
-        for part in chain:
-            step = json.dumps(part, sort_keys=True)
-            siblings = children.setdefault(prefix, [])
-            if step not in siblings:
-                siblings.append(step)
-                if len(siblings) == MAX_SIBLINGS + 1 and name in where:
-                    source = where[name]
-                    return [
-                        Problem(
-                            source.file,
-                            source.line,
-                            f"more than {MAX_SIBLINGS} rules branch from one "
-                            "shared condition; the engine fails when a message meets over 64 at once",
-                        )
-                    ]
-            prefix += "\0" + step
-    return []
-
-
-def _widest_alternatives(expr: Any) -> int:
-    if isinstance(expr, dict):
-        own = len(expr["$or"]) if isinstance(expr.get("$or"), list) else 0
-        return max([own, *(_widest_alternatives(v) for v in expr.values())])
-    if isinstance(expr, list):
-        return max((_widest_alternatives(v) for v in expr), default=0)
-    return 0

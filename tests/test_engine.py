@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kb.compiler import MARKER, CompiledRules, compile_rules, message
+from kb.compiler import MARKER, CompiledRules, Part, compile_rules, message
 from kb.engine import Engine, EngineError
 from kb.facts import EARLIEST
 from kb.loader import load_rules
@@ -48,7 +48,7 @@ FIRST_EVALUATION = """
 import sys
 from datetime import date
 from pathlib import Path
-from kb.compiler import MARKER, CompiledRules, compile_rules, message
+from kb.compiler import MARKER, CompiledRules, Part, compile_rules, message
 from kb.engine import Engine
 from kb.loader import load_rules
 book = load_rules(Path(sys.argv[1]))
@@ -57,7 +57,7 @@ facts = dict(days_overdue=3, harassment=False, harassment_kinds=frozenset(), har
              annual_rate_percent=None, legal_action="none", other_loans=0)
 quiet = message(book, facts, date(2026, 1, 5))
 engine = Engine(compile_rules(book), warm_up=quiet)  # the process's first state: only the catch-all
-print(sorted(engine.fired(quiet)), engine.evaluations, engine.deleted_states)
+print(sorted(engine.fired(quiet)), engine.evaluations, engine.cleaned)
 """
 
 
@@ -112,7 +112,7 @@ def test_states_do_not_pile_up(book: RuleBook, engine: Engine) -> None:
     for i in range(count):
         assert run(book, engine, i) == expected(book, i), i
     assert engine.evaluations - before == count
-    assert engine.deleted_states == engine.evaluations
+    assert engine.cleaned == engine.evaluations
 
 
 def many_matches(book: RuleBook) -> CompiledRules:
@@ -128,7 +128,8 @@ def many_matches(book: RuleBook) -> CompiledRules:
             "pri": len(definition) + 1,
             "run": f"many_{i}",
         }
-    return CompiledRules(f"{compiled.name}_many", definition, tuple(definition))
+    name = f"{compiled.name}_many"
+    return CompiledRules(name, (Part(name, definition),), tuple(definition))
 
 
 def infinite_days(book: RuleBook) -> dict[str, Any]:
@@ -169,13 +170,13 @@ def test_failed_evaluations_leave_no_state(book: RuleBook, failure: str) -> None
             continue
         many = {f"many_{k}" for k in range(MANY) if wide and days >= k}
         assert run(book, engine, i) == expected(book, i) | many, i
-    assert engine.deleted_states == engine.evaluations
+    assert engine.cleaned == engine.evaluations
 
 
 def test_refused_message_counts_as_cleaned_up(book: RuleBook, engine: Engine) -> None:
     with pytest.raises(EngineError, match="302"):
         engine.fired(too_many_fields(book))
-    assert engine.deleted_states == engine.evaluations
+    assert engine.cleaned == engine.evaluations
 
 
 def test_first_evaluation_of_a_process_that_matches_nothing(tmp_path: Path, mini_dir: Path) -> None:
@@ -221,7 +222,7 @@ def test_threads_share_one_engine(book: RuleBook, engine: Engine) -> None:
     assert errors == []
     assert [results[t] == single for t in range(threads)] == [True] * threads
     assert engine.evaluations - before == threads * each
-    assert engine.deleted_states == engine.evaluations
+    assert engine.cleaned == engine.evaluations
 
 
 def rss_kb() -> int:
@@ -240,4 +241,4 @@ def test_memory_stays_flat(book: RuleBook, engine: Engine) -> None:
         engine.fired(messages[i % 500])
     grown = rss_kb() - before
     assert grown < 20 * 1024, f"RSS grew by {grown} kB over 20,000 evaluations"
-    assert engine.deleted_states == engine.evaluations
+    assert engine.cleaned == engine.evaluations

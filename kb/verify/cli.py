@@ -11,6 +11,7 @@ import json
 import sys
 
 from kb.advisor import rules_dir
+from kb.compiler import compile_rules
 from kb.loader import RulesError, load_rules
 from kb.verify import lint
 from kb.verify.findings import Finding
@@ -24,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     folder = rules_dir(args.rules)
     try:
         book = load_rules(folder)
+        compile_rules(book)  # what the engine would refuse at start-up is refused here too
     except RulesError as error:
         refused = [Finding("load", "error", p.reason, (f"{p.file}:{p.line}",)) for p in error.problems]
         if args.json:
