@@ -153,6 +153,8 @@ def _definition(chains: list[Chain]) -> dict[str, Any]:
 def message(book: RuleBook, facts: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """The engine message for one borrower's facts: flat fields, unknown values left out."""
     fields: dict[str, Any] = {**MARKER, AS_OF: as_of.toordinal()}
+    for name, derived in book.derived.items():
+        fields[name] = as_of.toordinal() - facts.get(derived.as_of_minus, 0)
     for name, spec in book.inputs.items():
         value = facts.get(name)
         if spec.type == "set":
@@ -205,15 +207,11 @@ def _expr(book: RuleBook, condition: Condition, negate: bool) -> Expr:
 
 def _test(book: RuleBook, test: Test, negate: bool) -> Expr:
     if test.fact == "stage":
-        chosen = set(test.value) ^ (set(book.stages.bands) if negate else set())
-        return _join(
-            "$or",
-            [
-                _range(book.stages.of, band.min, band.max)
-                for band_id, band in book.stages.bands.items()
-                if band_id in chosen
-            ],
-        )
+        return _stage(book, set(test.value), negate)
+    if test.fact in book.derived:
+        comparison = {"min": "$gte", "max": "$lte", "above": "$gt", "below": "$lt"}
+        opposite = {"min": "$lt", "max": "$gt", "above": "$lte", "below": "$gte"}
+        return {(opposite if negate else comparison)[test.op]: {test.fact: test.value.toordinal()}}
     spec = book.inputs[test.fact]
     name = test.fact
     if test.op in ("in", "is"):
@@ -238,6 +236,24 @@ def _test(book: RuleBook, test: Test, negate: bool) -> Expr:
         return {comparison[test.op]: {name: test.value}}
     flipped = {opposite[test.op]: {name: test.value}}
     return _join("$or", [flipped, {"$nex": {name: 1}}]) if spec.nullable else flipped
+
+
+def _stage(book: RuleBook, chosen: set[str], negate: bool) -> Expr:
+    """Stages as tests of the inputs they come from: a band is a range of its input, and, when the
+    rules know a stage before the due date, only while the days until due are unknown."""
+    stages = book.stages
+    if negate:
+        chosen = set(stages.ids()) - chosen
+    ahead = stages.ahead
+    not_ahead: list[Expr] = [{"$nex": {ahead.of: 1}}] if ahead else []
+    alternatives = [
+        _join("$and", [_range(stages.of, band.min, band.max), *not_ahead])
+        for band_id, band in stages.bands.items()
+        if band_id in chosen
+    ]
+    if ahead and ahead.stage in chosen:
+        alternatives.insert(0, {"$ex": {ahead.of: 1}})
+    return _join("$or", alternatives)
 
 
 def _domain(spec: Input) -> list[Any]:

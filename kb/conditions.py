@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 # A constraint name and the type its value must have; `is` takes true, false or null.
 CONSTRAINTS: dict[str, str] = {
     "in": "list",
     "is": "boolean or null",
-    "min": "number",
-    "max": "number",
-    "above": "number",
-    "below": "number",
+    "min": "number or date",
+    "max": "number or date",
+    "above": "number or date",
+    "below": "number or date",
     "contains": "text",
     "empty": "boolean",
     "known": "boolean",
@@ -115,8 +116,8 @@ def _fits(op: str, value: Any) -> bool:
         return value is None or isinstance(value, bool)
     if expected == "boolean":
         return isinstance(value, bool)
-    if expected == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected == "number or date":
+        return isinstance(value, (int, float, date)) and not isinstance(value, (bool, datetime))
     return isinstance(value, str)
 
 

@@ -28,9 +28,27 @@ HarassmentKind = Literal[
     "visits",
     "fake_legal_documents",
     "odd_hours",
+    "public_shaming",
+    "claims_criminal_case",
 ]
 HARASSMENT_KINDS: tuple[str, ...] = get_args(HarassmentKind)
 YesNoUnknown = Literal["yes", "no", "unknown"]
+# request fields that say how to answer, not what the borrower's situation is
+NOT_FACTS = frozenset({"lang", "as_of", "detail"})
+ADDED_IN_1_1 = frozenset(
+    {
+        "days_until_due",
+        "served_days_ago",
+        "debt_sold",
+        "plan_agreed",
+        "credit_card_debt",
+        "identity_misused",
+        "guarantee",
+        "amount_owed_yuan",
+        "student",
+        "safety_risk",
+    }
+)
 
 
 class AdviceRequest(BaseModel):
@@ -65,13 +83,64 @@ class AdviceRequest(BaseModel):
     annual_rate_percent: Annotated[float, Field(ge=0, le=10000, allow_inf_nan=False)] | None = Field(
         default=None, description="The loan's all-in annualised cost (interest plus fees), in percent."
     )
-    legal_action: Literal["none", "payment_order", "lawsuit", "judgment"] = Field(
-        default="none", description="What has reached the borrower from a court."
+    legal_action: Literal[
+        "none",
+        "payment_order",
+        "lawsuit",
+        "judgment",
+        "arbitration",
+        "notarized_enforcement",
+        "enforcement",
+    ] = Field(
+        default="none",
+        description=(
+            "What has reached the borrower: a payment order, a lawsuit, a judgment from a court; an "
+            "arbitration application or award; a notarised enforceable debt instrument; court "
+            "enforcement (frozen accounts, spending ban, dishonest-debtor list)."
+        ),
     )
     other_loans: Annotated[int, Field(ge=0, le=1000)] = Field(
         default=0, description="Other outstanding online loans."
     )
+    days_until_due: Annotated[int, Field(ge=1, le=365)] | None = Field(
+        default=None,
+        description="The payment is not due yet: days until it is. Only with days_overdue 0.",
+    )
+    served_days_ago: Annotated[int, Field(ge=0, le=3650)] | None = Field(
+        default=None,
+        description=(
+            "Days since the court, arbitration or notary paper reached the borrower. "
+            "Only with a legal_action other than none."
+        ),
+    )
+    debt_sold: bool = Field(default=False, description="A notice says the debt was sold to another company.")
+    plan_agreed: Literal["none", "kept", "broken"] = Field(
+        default="none", description="An instalment or deferral plan was agreed, and is kept or was broken."
+    )
+    credit_card_debt: bool = Field(default=False, description="The borrower also owes on a bank credit card.")
+    identity_misused: bool = Field(
+        default=False, description="Someone else took out the loan in the borrower's name."
+    )
+    guarantee: Literal["none", "company_paid", "personal_guarantor"] = Field(
+        default="none",
+        description=(
+            "company_paid: a guarantee or insurance company repaid the lender and now collects; "
+            "personal_guarantor: a relative or friend guaranteed the loan."
+        ),
+    )
+    amount_owed_yuan: Annotated[float, Field(ge=0, le=100_000_000, allow_inf_nan=False)] | None = Field(
+        default=None, description="What the borrower owes on this loan, principal and charges, in yuan."
+    )
+    student: bool = Field(default=False, description="The borrower is a college student.")
+    safety_risk: bool = Field(
+        default=False,
+        description="The borrower feels unsafe or has thought of self-harm: crisis help comes first.",
+    )
     lang: Lang = Field(default="zh", description="Language of every text in the answer.")
+    detail: Literal["full", "brief"] = Field(
+        default="full",
+        description="brief: the summary and each item's id, title, urgency and citation ids, no steps.",
+    )
     as_of: date | None = Field(
         default=None,
         description=(
@@ -89,6 +158,20 @@ class AdviceRequest(BaseModel):
             raise ValueError("must be empty when harassment is false")
         return kinds
 
+    @field_validator("days_until_due")
+    @classmethod
+    def _not_yet_due(cls, days: int | None, info: ValidationInfo) -> int | None:
+        if days is not None and info.data.get("days_overdue", 0) != 0:
+            raise ValueError("only with days_overdue 0: a payment cannot be both overdue and not yet due")
+        return days
+
+    @field_validator("served_days_ago")
+    @classmethod
+    def _served(cls, days: int | None, info: ValidationInfo) -> int | None:
+        if days is not None and info.data.get("legal_action", "none") == "none":
+            raise ValueError("only with a legal_action other than none")
+        return days
+
     @field_validator("as_of")
     @classmethod
     def _in_range(cls, day: date | None) -> date | None:
@@ -97,8 +180,8 @@ class AdviceRequest(BaseModel):
         return day
 
     def facts(self) -> dict[str, Any]:
-        """The input values the rules see (everything but lang and as_of)."""
-        values = self.model_dump(exclude={"lang", "as_of"})
+        """The input values the rules see (everything but lang, as_of and detail)."""
+        values = self.model_dump(exclude=NOT_FACTS)
         values["harassment_kinds"] = frozenset(self.harassment_kinds)
         return values
 
@@ -108,7 +191,9 @@ class AdviceRequest(BaseModel):
     def diagram_url(self) -> str:
         """Where the decision diagram with this request's path is drawn (same query as the facts)."""
         query: dict[str, Any] = {}
-        for name, value in self.model_dump(exclude_none=True).items():
+        for name, value in self.model_dump(exclude_none=True, exclude={"detail"}).items():
+            if name in ADDED_IN_1_1 and value == type(self).model_fields[name].default:
+                continue  # a 1.0 request keeps its 1.0 link
             if isinstance(value, bool):
                 value = "true" if value else "false"
             elif isinstance(value, list):
@@ -160,7 +245,7 @@ def check_contract(book: RuleBook) -> list[Problem]:
         if spec.type in ("enum", "set") and set(spec.values or {}) != values:
             problems.append(_at(spec, f"values of '{name}' differ from the API's {sorted(values)}"))
     for name in fields:
-        if name not in book.inputs and name not in ("lang", "as_of"):
+        if name not in book.inputs and name not in NOT_FACTS:
             problems.append(Problem("inputs", 0, f"the API field '{name}' is not declared as an input"))
     return problems
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,19 @@ from pydantic import ValidationError
 from kb.conditions import ConditionError, Test, tests
 from kb.model import Expectations, Input, RuleBook
 
-ID_SECTIONS = ("inputs", "questions", "advice", "laws", "contacts", "invariants")
+ID_SECTIONS = (
+    "inputs",
+    "derived",
+    "questions",
+    "advice",
+    "laws",
+    "contacts",
+    "invariants",
+    "deadlines",
+    "headlines",
+    "reassurance",
+    "terms",
+)
 SINGLE_SECTIONS = ("kb", "stages")
 RESERVED_KEY = "defined_at"
 
@@ -142,6 +155,10 @@ class _Loader:
         located = dict(body)
         if len(key) > 1:
             located[RESERVED_KEY] = {"file": name, "line": self.line(name, key)}
+        if isinstance(located.get("ahead"), dict):
+            where = (*key, "ahead")
+            source = {"file": name, "line": self.line(name, where)}
+            located["ahead"] = {**located["ahead"], RESERVED_KEY: source}
         for child in ("bands", "branches"):
             if isinstance(located.get(child), dict):
                 located[child] = {
@@ -276,7 +293,35 @@ def _semantic_problems(book: RuleBook, loader: _Loader) -> Iterator[Problem]:
             for i, contact_id in enumerate(rule.contacts):
                 if contact_id not in book.contacts:
                     yield at(*where, "contacts", i, reason=f"contact '{contact_id}' is not defined")
+            for section, refs in (("deadlines", rule.deadlines), ("reassurance", rule.reassurance)):
+                catalog = getattr(book, section)
+                for i, ref in enumerate(refs):
+                    if ref not in catalog:
+                        yield at(*where, section, i, reason=f"{section} entry '{ref}' is not defined")
+            if rule.headline is not None and rule.headline not in book.headlines:
+                yield at(*where, "headline", reason=f"headline '{rule.headline}' is not defined")
+    for name, spec in book.derived.items():
+        source = book.inputs.get(spec.as_of_minus)
+        if name in book.inputs or name == "stage":
+            yield at("derived", name, reason=f"'{name}' is already an input")
+        if source is None or source.type != "integer" or source.nullable:
+            reason = f"'{spec.as_of_minus}' is not an integer input that is always known"
+            yield at("derived", name, reason=reason)
+    ahead = book.stages.ahead
+    if ahead is not None:
+        source = book.inputs.get(ahead.of)
+        if source is None or not source.nullable:
+            yield at("stages", "ahead", reason=f"'{ahead.of}' is not a nullable input")
+        if ahead.stage in book.stages.bands:
+            yield at("stages", "ahead", reason=f"stage '{ahead.stage}' is also a band")
+    for did, deadline in book.deadlines.items():
+        if not deadline.legal_basis and not deadline.practice:
+            yield at("deadlines", did, reason="cite a law in 'legal_basis' or mark it 'practice: true'")
+        for i, law_id in enumerate(deadline.legal_basis):
+            if law_id not in book.laws:
+                yield at("deadlines", did, "legal_basis", i, reason=f"law '{law_id}' is not in the catalog")
     for aid, advice in book.advice.items():
+        yield from _condition_problems(book, advice.needs, ("advice", aid, "needs"), at)
         if not advice.legal_basis and not advice.practice:
             yield at("advice", aid, reason="cite a law in 'legal_basis' or mark it 'practice: true'")
         for i, law_id in enumerate(advice.legal_basis):
@@ -357,11 +402,21 @@ def _test_problem(book: RuleBook, test: Test) -> str | None:
     if test.fact == "stage":
         if test.op != "in":
             return "'stage' takes only 'in'"
-        unknown = [v for v in test.value if v not in book.stages.bands]
-        return f"unknown stage {unknown} (stages: {', '.join(book.stages.bands)})" if unknown else None
+        stages = book.stages.ids()
+        unknown = [v for v in test.value if v not in stages]
+        return f"unknown stage {unknown} (stages: {', '.join(stages)})" if unknown else None
+    if test.fact in book.derived:
+        if test.op not in ("min", "max", "above", "below"):
+            return f"'{test.op}' does not apply to the date '{test.fact}' (use min, max, above, below)"
+        if not isinstance(test.value, date):
+            return f"'{test.fact}' is a date: compare it with a date (YYYY-MM-DD)"
+        return None
     spec: Input | None = book.inputs.get(test.fact)
     if spec is None:
-        return f"unknown fact '{test.fact}' (inputs: {', '.join(book.inputs)}, or stage)"
+        facts = ", ".join([*book.inputs, *book.derived])
+        return f"unknown fact '{test.fact}' (inputs: {facts}, or stage)"
+    if isinstance(test.value, date):
+        return f"'{test.fact}' is not a date"
     allowed = {
         "integer": ("min", "max", "above", "below"),
         "number": ("min", "max", "above", "below"),

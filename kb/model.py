@@ -7,7 +7,8 @@ file and line it was defined at (`defined_at`).
 from __future__ import annotations
 
 import bisect
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -16,6 +17,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from kb.conditions import ALWAYS, parse
 
 Lang = Literal["zh", "en"]
+Urgency = Literal["now", "this_week", "later"]
+URGENCIES: tuple[Urgency, ...] = ("now", "this_week", "later")
 LANGS: tuple[Lang, ...] = ("zh", "en")
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -111,19 +114,83 @@ class Band(Entity):
     about: Text
 
 
+class Ahead(Entity):
+    """The stage before the due date, chosen when its input (days until due) is known."""
+
+    of: str
+    stage: Id
+    label: Text
+    about: Text
+
+
 class Stages(Node):
     of: str
+    ahead: Ahead | None = None
     bands: dict[Id, Band]
+
+    def ids(self) -> tuple[str, ...]:
+        """Every stage, from the earliest."""
+        return ((self.ahead.stage,) if self.ahead else ()) + tuple(self.bands)
+
+    def words(self, stage: str) -> Band | Ahead:
+        """What has the stage's label and about."""
+        if self.ahead and stage == self.ahead.stage:
+            return self.ahead
+        return self.bands[stage]
+
+
+class Derived(Entity):
+    """A fact computed from the inputs and the date, usable in conditions like an input.
+
+    `as_of_minus`: the date of the advice less a number of days (an integer input): the first
+    missed day is `as_of - days_overdue`.
+    """
+
+    type: Literal["date"]
+    label: Text
+    as_of_minus: str
+
+
+def _advice_entries(value: Any) -> Any:
+    """A rule's advice list may give an item's urgency on this branch: `- {object_to_payment_order: now}`."""
+    if not isinstance(value, dict) or not isinstance(value.get("advice"), list):
+        return value
+    ids, urgency = [], dict(value.get("urgency") or {})
+    for entry in value["advice"]:
+        if isinstance(entry, dict) and len(entry) == 1:
+            [(advice_id, level)] = entry.items()
+            ids.append(advice_id)
+            urgency[advice_id] = level
+        else:
+            ids.append(entry)
+    return {**value, "advice": ids, "urgency": urgency}
 
 
 class Rule(Entity):
-    """A branch of a question: when `when` holds, it adds its advice and contacts."""
+    """A branch of a question: when `when` holds, it adds its advice, contacts and summary texts."""
 
     label: Text
     when: When = ALWAYS
     advice: Ids
+    # the urgency of an item on this branch, where it differs from the item's own
+    urgency: dict[Id, Urgency] = {}
     contacts: Ids = ()
+    deadlines: Ids = ()
+    headline: Id | None = None
+    reassurance: Ids = ()
     in_force: InForce = ALWAYS_IN_FORCE
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries(cls, value: Any) -> Any:
+        return _advice_entries(value)
+
+    @model_validator(mode="after")
+    def _urgency_of_own_advice(self) -> Rule:
+        stray = [advice_id for advice_id in self.urgency if advice_id not in self.advice]
+        if stray:
+            raise ValueError(f"urgency given for advice this branch does not give: {stray}")
+        return self
 
 
 class Question(Entity):
@@ -136,6 +203,9 @@ class Question(Entity):
 class Advice(Entity):
     kind: Literal["action", "avoid"]
     priority: Annotated[int, Field(ge=1, le=1000)]
+    urgency: Urgency
+    # the facts this item presupposes: `lint` reports every borrower who gets it without them
+    needs: When = ALWAYS
     title: Text
     steps: Annotated[tuple[Text, ...], BeforeValidator(_list_to_tuple)] = Field(min_length=1)
     legal_basis: Ids = ()
@@ -153,6 +223,42 @@ class Law(Entity):
     source: Annotated[str, Field(pattern=r"^https?://[^\s\"'<>]+$")]
     in_force: InForce = ALWAYS_IN_FORCE
     binding: bool = True
+
+
+class Deadline(Entity):
+    """A legal time limit, counted from the day the paper reached the borrower (`served`) or up to
+    the due date (`due`). A rule that fires lists it; the answer computes what is left."""
+
+    what: Text
+    counted_from: Literal["served", "due"]
+    days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    months: Annotated[int, Field(ge=1, le=120)] | None = None
+    legal_basis: Ids = ()
+    practice: bool = False
+    # what can still be done once the limit has passed
+    after: Text
+
+    @model_validator(mode="after")
+    def _period(self) -> Deadline:
+        if self.counted_from == "served" and (self.days is None) == (self.months is None):
+            raise ValueError("a limit counted from service needs 'days' or 'months' (one of them)")
+        if self.counted_from == "due" and (self.days is not None or self.months is not None):
+            raise ValueError("a limit counted to the due date takes no 'days' or 'months'")
+        return self
+
+
+class Message(Entity):
+    """A sentence for the summary: a headline (the most urgent one is shown) or a reassurance."""
+
+    priority: Annotated[int, Field(ge=1, le=1000)]
+    text: Text
+
+
+class Term(Entity):
+    """A term of art and its plain explanation; an answer lists the terms its texts use."""
+
+    term: Text
+    explanation: Text
 
 
 class Contact(Entity):
@@ -197,12 +303,17 @@ class RuleBook(Node):
 
     kb: KbInfo
     inputs: dict[Id, Input]
+    derived: dict[Id, Derived] = {}
     stages: Stages
     questions: dict[Id, Question] = Field(min_length=1)
     advice: dict[Id, Advice] = {}
     laws: dict[Id, Law] = {}
     contacts: dict[Id, Contact] = {}
     invariants: dict[Id, Invariant] = {}
+    deadlines: dict[Id, Deadline] = {}
+    headlines: dict[Id, Message] = {}
+    reassurance: dict[Id, Message] = {}
+    terms: dict[Id, Term] = {}
     digest: str = ""
 
     @property
@@ -227,6 +338,20 @@ class RuleBook(Node):
         """The id of the band that `value` falls in (bands partition the input's range)."""
         starts, ids = self._band_starts
         return ids[bisect.bisect_right(starts, value) - 1]
+
+    def stage_of_facts(self, facts: Mapping[str, Any]) -> str:
+        """The stage of a borrower: before the due date when that is known, else by band."""
+        ahead = self.stages.ahead
+        if ahead is not None and facts.get(ahead.of) is not None:
+            return ahead.stage
+        return self.stage_of(facts[self.stages.of])
+
+    def derive(self, facts: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+        """The facts with every derived fact added."""
+        found = dict(facts)
+        for name, spec in self.derived.items():
+            found[name] = as_of - timedelta(days=facts[spec.as_of_minus])
+        return found
 
 
 class PlacedRule(NamedTuple):

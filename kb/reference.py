@@ -7,6 +7,7 @@ so that tests can compare the two on many inputs. It is never used to answer a b
 
 `facts` are what a validated request gives: every non-nullable input present, a set as a
 frozenset (missing = empty, as in `kb.compiler.message`), and null for an unknown nullable value.
+Derived facts are computed from them and the date (`RuleBook.derive`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from kb.model import RuleBook
 def fired_rules(book: RuleBook, facts: Mapping[str, Any], as_of: date) -> frozenset[str]:
     """What `Engine.fired(message(book, facts, as_of))` must return for these facts."""
     _check_complete(book, facts)
+    facts = book.derive(facts, as_of)
     fired: set[str] = set()
     for qid, question in book.questions.items():
         if not holds(book, question.ask_if, facts):
@@ -77,7 +79,11 @@ def leaf_holds(book: RuleBook, test: Test, facts: Mapping[str, Any]) -> bool:
 
 def _value(book: RuleBook, fact: str, facts: Mapping[str, Any]) -> Any:
     if fact == "stage":
-        return book.stage_of(facts[book.stages.of])
+        return book.stage_of_facts(facts)
+    if fact in book.derived:
+        if fact not in facts:  # an example request: the date is its as_of
+            facts = book.derive(facts, date.fromisoformat(facts["as_of"]))
+        return facts[fact]
     if book.inputs[fact].type == "set":
         return frozenset(facts.get(fact) or ())
     return facts.get(fact)

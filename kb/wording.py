@@ -140,12 +140,16 @@ def _test(book: RuleBook, test: Test, lang: Lang) -> str:
 def _label(book: RuleBook, fact: str, lang: Lang) -> str:
     if fact == "stage":
         return _WORDS[lang]["stage"]
+    if fact in book.derived:
+        return book.derived[fact].label(lang)
     return book.inputs[fact].label(lang)
 
 
 def value_label(book: RuleBook, fact: str, value: Any, lang: Lang) -> str:
     if fact == "stage":
-        return book.stages.bands[value].label(lang)
+        return book.stages.words(value).label(lang)
+    if fact in book.derived:
+        return str(value)
     values = book.inputs[fact].values or {}
     return values[value](lang) if value in values else str(value)
 

@@ -45,6 +45,21 @@ def mini_texts() -> dict[str, str]:
     return read_texts(MINI)
 
 
+# The facts added in contract 1.1, at the values a 1.0 request means.
+FACTS_1_1: dict[str, Any] = {
+    "days_until_due": None,
+    "served_days_ago": None,
+    "debt_sold": False,
+    "plan_agreed": "none",
+    "credit_card_debt": False,
+    "identity_misused": False,
+    "guarantee": "none",
+    "amount_owed_yuan": None,
+    "student": False,
+    "safety_risk": False,
+}
+
+
 # The popular article's case: 22 years old, first loan, 8,000 yuan in 12 instalments, laid off in
 # month 3; on day 7 of the overdue, collectors call her colleagues.
 ARTICLE_CASE: dict[str, Any] = {

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FACTS_1_1
 
 from kb.compiler import MARKER, CompiledRules, Part, compile_rules, message
 from kb.engine import Engine, EngineError
@@ -38,6 +39,7 @@ advice:
   pay_today:
     kind: action
     priority: 5
+    urgency: this_week
     title: {zh: 今天还款, en: Pay today}
     steps:
       - {zh: 能还多少还多少。, en: Pay what you can.}
@@ -54,7 +56,9 @@ from kb.loader import load_rules
 book = load_rules(Path(sys.argv[1]))
 facts = dict(days_overdue=3, harassment=False, harassment_kinds=frozenset(), hardship="none",
              credit_reported="no", first_time_borrower=None, lender_licensed="unknown",
-             annual_rate_percent=None, legal_action="none", other_loans=0)
+             annual_rate_percent=None, legal_action="none", other_loans=0, debt_sold=False,
+             plan_agreed="none", credit_card_debt=False, identity_misused=False, guarantee="none",
+             student=False, safety_risk=False)
 quiet = message(book, facts, date(2026, 1, 5))
 engine = Engine(compile_rules(book), warm_up=quiet)  # the process's first state: only the catch-all
 print(sorted(engine.fired(quiet)), engine.evaluations, engine.cleaned)
@@ -77,6 +81,7 @@ def varied_facts(i: int) -> tuple[dict[str, Any], date]:
         "annual_rate_percent": (None, 0, 24, 24.5, 36)[i // 11 % 5],
         "legal_action": "none",
         "other_loans": i % 4,
+        **FACTS_1_1,
     }
     return facts, (date(2025, 12, 21), date(2026, 1, 5), date(2026, 4, 1))[i // 13 % 3]
 

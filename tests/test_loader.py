@@ -13,6 +13,7 @@ ADVICE_PAY_TODAY = """advice:
   pay_today:
     kind: action
     priority: 5
+    urgency: this_week
     title: {zh: 今天还款, en: Pay today}
     steps:
       - {zh: 还款。, en: Pay.}
@@ -45,9 +46,9 @@ BROKEN = {
     "unknown_key_in_advice": (
         "rules.yaml",
         "    priority: 10\n",
-        "    priority: 10\n    urgency: 3\n",
-        "urgency: 3",
-        ("unknown key 'urgency'",),
+        "    priority: 10\n    importance: 3\n",
+        "importance: 3",
+        ("unknown key 'importance'",),
     ),
     "priority_as_text": (
         "rules.yaml",

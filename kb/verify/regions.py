@@ -36,11 +36,15 @@ EXAMPLE_LANG = "en"
 
 @dataclass(frozen=True)
 class Cell:
-    """A piece of one fact's domain: every value in it meets the same tests as `value`."""
+    """A piece of one fact's domain: every value in it meets the same tests as `value`.
+
+    `span` is the first and last value of an integer or date cell, both included.
+    """
 
     fact: str
     value: Any
     words: str
+    span: tuple[Any, Any] | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -84,8 +88,17 @@ def in_force_cuts(in_force: InForce) -> set[date]:
 
 
 def condition_facts(book: RuleBook, condition: Condition) -> set[str]:
-    """The inputs a condition reads (`stage` reads the input the bands are of)."""
-    return {book.stages.of if t.fact == "stage" else t.fact for t in tests(condition)}
+    """The facts a condition reads: `stage` reads the input the bands are of (and the days until
+    due, when the rules know a stage before the due date); a derived fact is read as itself."""
+    found = set()
+    for test in tests(condition):
+        if test.fact == "stage":
+            found.add(book.stages.of)
+            if book.stages.ahead is not None:
+                found.add(book.stages.ahead.of)
+        else:
+            found.add(test.fact)
+    return found
 
 
 def question_facts(book: RuleBook, question: Question) -> set[str]:
@@ -120,6 +133,8 @@ class Domain:
         self.cells: dict[str, tuple[Cell, ...]] = {
             name: _cells(book, name, spec, self._tests.get(name, [])) for name, spec in book.inputs.items()
         }
+        for name in book.derived:
+            self.cells[name] = _date_cells(name, self._tests.get(name, []))
         self.baseline = {name: self._baseline(name) for name in book.inputs}
         self._valid: dict[tuple[Any, ...], bool] = {}
 
@@ -159,7 +174,8 @@ class Domain:
 
     def regions(self, facts: Iterable[str], periods: Sequence[Period]) -> Iterator[Region]:
         """Every region over these facts and periods in which some valid request falls."""
-        names = [name for name in self.book.inputs if name in set(facts)]
+        wanted = set(facts)
+        names = [name for name in [*self.book.inputs, *self.book.derived] if name in wanted]
         for period in periods:
             for cells in itertools.product(*(self.cells[name] for name in names)):
                 example = self.example(cells, period)
@@ -170,10 +186,17 @@ class Domain:
         """A full valid request body in these cells and period, or None when there is none.
 
         Facts outside `cells` take their baseline value, or, when that makes the request invalid,
-        the first value of one of their cells that makes it valid.
+        the first value of one of their cells that makes it valid. A derived fact's cell is met by
+        choosing its input and the date together.
         """
-        chosen = {cell.fact: cell.value for cell in cells}
-        day = self.day_of(period)
+        chosen = {cell.fact: cell.value for cell in cells if cell.fact in self.book.inputs}
+        day: date | None = self.day_of(period)
+        for cell in cells:
+            if cell.fact in self.book.derived:
+                day = self._solve(cell, cells, period, chosen)
+                if day is None:
+                    return None
+        assert day is not None
         body = self._body({**self.baseline, **chosen}, day)
         if self._accepts(body):
             return body
@@ -185,6 +208,28 @@ class Domain:
                 if self._accepts(body):
                     return body
         return None
+
+    def _solve(
+        self, derived: Cell, cells: Sequence[Cell], period: Period, chosen: dict[str, Any]
+    ) -> date | None:
+        """A date in `period` and a value of the derived fact's input (set in `chosen`) that put
+        `as_of - input` in the derived cell, within the input's own cell if one is chosen."""
+        source = self.book.derived[derived.fact].as_of_minus
+        spec = self.book.inputs[source]
+        own = next((cell for cell in cells if cell.fact == source), None)
+        low, high = own.span if own and own.span else (int(spec.min or 0), int(spec.max or 0))
+        first, last = derived.span or (date.min, date.max)
+        earliest = max(first.toordinal(), period.start.toordinal() - high)
+        latest = min(last.toordinal(), period.end.toordinal() - low)
+        if earliest > latest:
+            return None
+        value = earliest
+        lowest_day = max(period.start.toordinal(), value + low)
+        highest_day = min(period.end.toordinal(), value + high)
+        preferred = self.day_of(period).toordinal()
+        day = min(max(preferred, lowest_day), highest_day)
+        chosen[source] = day - value
+        return date.fromordinal(day)
 
     def holds(self, condition: Condition, example: Mapping[str, Any]) -> bool:
         return holds(self.book, condition, example)
@@ -230,6 +275,7 @@ def _all_tests(book: RuleBook) -> dict[str, list[Test]]:
         conditions.append(question.ask_if)
         conditions.extend(rule.when for rule in question.branches.values())
     conditions.extend(invariant.given for invariant in book.invariants.values())
+    conditions.extend(advice.needs for advice in book.advice.values())
     for condition in conditions:
         for test in tests(condition):
             if test.fact != "stage":
@@ -271,8 +317,31 @@ def _integer_cells(name: str, spec: Input, found: list[Test]) -> list[Cell]:
     for begin, after in zip(ordered, [*ordered[1:], high + 1], strict=True):
         end = after - 1
         words = f"{name} {begin}" if begin == end else f"{name} {begin}..{end}"
-        cells.append(Cell(name, begin, words))
+        cells.append(Cell(name, begin, words, (begin, end)))
     return cells
+
+
+def _date_cells(name: str, found: list[Test]) -> tuple[Cell, ...]:
+    """A derived date cut at every date its tests name (the same cuts as an integer's)."""
+    starts = {date.min}
+    for test in found:
+        day = test.value
+        start = day if test.op in ("min", "below") else day + timedelta(days=1)
+        if date.min < start:
+            starts.add(start)
+    ordered = sorted(starts)
+    cells = []
+    for begin, after in zip(ordered, [*ordered[1:], None], strict=True):
+        end = after - timedelta(days=1) if after else date.max
+        if begin == date.min:
+            words = f"{name} before {after}" if after else f"{name} any"
+            value = end if after else date(2000, 1, 1)
+        elif after is None:
+            words, value = f"{name} from {begin}", begin
+        else:
+            words, value = f"{name} {begin}..{end}", begin
+        cells.append(Cell(name, value, words, (begin, end)))
+    return tuple(cells)
 
 
 def _number_cells(name: str, spec: Input, found: list[Test]) -> list[Cell]:
