@@ -3,14 +3,18 @@ language, and nothing from the facts sheet's "never say" list appears."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
-from kb.advisor import load_checked, shipped_rules
+from kb.advisor import Advisor, load_checked, shipped_rules
+from kb.facts import AdviceRequest
 from kb.model import RuleBook, Text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,10 +34,12 @@ STATUTES = {
     "中华人民共和国民事诉讼法（2023年修正）": ["civil-procedure-law-2023.md"],
     "最高人民法院关于适用《中华人民共和国民事诉讼法》的解释": ["spc-civil-procedure-interpretation-2022.md"],
     "最高人民法院关于审理民间借贷案件适用法律若干问题的规定": ["spc-private-lending-provisions-2020.md"],
+    "最高人民法院关于新民间借贷司法解释适用范围问题的批复": ["spc-private-lending-scope-reply-2020.md"],
     "中华人民共和国刑法": ["criminal-law.md"],
-    "最高人民法院关于公布失信被执行人名单信息的若干规定": ["spc-dishonest-judgment-debtors-list-2013.md"],
-    "最高人民法院关于限制被执行人高消费及有关消费的若干规定": ["spc-high-consumption-restrictions-2010.md"],
 }
+# The 2013 list provisions and the 2010 spending provisions in ../shared/laws were revised in 2017
+# and 2015; the catalog cites only the revised texts (titles marked with the revision), which are
+# not in ../shared/laws, so they are not checked here but must say they rest on published sources.
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +47,36 @@ def book() -> RuleBook:
     return load_checked(shipped_rules())
 
 
-def laws_folder() -> Path | None:
-    for candidate in (os.environ.get("OVERDUE_ADVISOR_LAWS"), REPO.parent / "shared" / "laws"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+# CI runs in a fresh clone with a copy of shared/ beside it, as /work/shared is beside /work/main:
+# ../shared/laws from the clone's root is the default. OVERDUE_ADVISOR_LAWS points elsewhere (a
+# worktree deeper in the tree). In CI (CI set, e.g. CI=true) missing statutes fail the run;
+# elsewhere the check is skipped with the reason.
+DEFAULT_LAWS = REPO.parent / "shared" / "laws"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def laws_folder() -> tuple[Path | None, str]:
+    """The statute folder, or None and why it is missing."""
+    named = os.environ.get("OVERDUE_ADVISOR_LAWS")
+    folder = Path(named) if named else DEFAULT_LAWS
+    source = "OVERDUE_ADVISOR_LAWS" if named else "the default ../shared/laws beside the repository"
+    if not folder.is_dir():
+        return None, f"statute texts not found at {folder} ({source})"
+    if not any(folder.glob("*.md")):
+        return None, f"no statute texts (*.md) in {folder} ({source})"
+    return folder, ""
+
+
+def statutes_or_stop() -> Path:
+    folder, why = laws_folder()
+    if folder is None:
+        if in_ci():
+            pytest.fail(f"{why}: CI must check every cited article against the statutes")
+        pytest.skip(f"{why}; set OVERDUE_ADVISOR_LAWS to check the cited articles")
+    return folder
 
 
 def all_texts(book: RuleBook) -> Iterator[tuple[str, Text]]:
@@ -69,15 +100,14 @@ def all_texts(book: RuleBook) -> Iterator[tuple[str, Text]]:
 
 
 def test_every_cited_article_exists_in_the_statute(book: RuleBook) -> None:
-    folder = laws_folder()
-    if folder is None:
-        pytest.skip("statute texts not found beside the repository (../shared/laws)")
+    folder = statutes_or_stop()
     checked = 0
     missing = []
     for lid, law in book.laws.items():
         files = STATUTES.get(law.law.zh)
         if not files:
             continue
+        assert all((folder / name).is_file() for name in files), files
         headings = {
             match.group(0)
             for name in files
@@ -100,29 +130,184 @@ def test_english_texts_have_no_chinese_and_chinese_texts_are_chinese(book: RuleB
     assert [w for w in chinese_without_cjk if not w.startswith("rule ")] == []
 
 
-NEVER_SAY = [
-    # no named product and no grace period number
-    (r"微粒贷|借呗|京东金条|Weilidai|Jiebei|Jintiao", "a named loan product"),
-    (
-        r"宽限期?[^。；]{0,12}\d+\s*天|\d+\s*(?:-|–|~|至|到)?\s*\d*\s*天[^。；]{0,6}宽限",
-        "a grace period in days",
-    ),
-    (r"grace period of \d|\d+[- ]day grace|\d+ days? of grace", "a grace period in days"),
-    # no rate line that the facts do not support
-    (r"36\s*%|百分之三十六", "a 36% line"),
-    (r"(?<![\d.])(?!24\b)\d+(?:\.\d+)?\s*%", "a percentage other than 24%"),
-    # the debt never disappears with time or harassment; bankruptcy is not nationwide
-    (r"(?:消失|一笔勾销|disappear|vanish|written off)", "the debt disappears"),
-    (r"(?:全国|nationwide|everywhere in China)", "nationwide personal bankruptcy"),
-    (r"(?:删除|移除|消除|清除|removed?|delete[sd]?|erase[sd]?)", "a correct record removed"),
-    (r"(?:逮捕|坐牢|拘留|arrest(?:ed)?|jail|prison)", "overdue leads to arrest"),
-]
+# ---- the facts sheet's "never say" list (legal-facts.md section 9, items 1-12) ----
+
 # Words that, shortly before a claim, make it a denial ("does not disappear", "不会消失").
 NEGATION = re.compile(
     r"(?:不|没有|并非|无法|不是|不能|不会|未|别"
     r"|never|not|n't|no |cannot|without|nor|only the lender)[^。.;；]{0,40}$",
     re.IGNORECASE,
 )
+# A denial anywhere in one sentence.
+DENIED = r"不|没有|并非|无|非|未|\bnot\b|n't|\bnever\b|\bno\b|\bneither\b|\bnor\b|cannot|without"
+SENTENCE_END = re.compile(r"(?<=[。；;！？!?])|(?<=\.)\s+")
+
+
+def affirmed(pattern: str, text: str) -> bool:
+    """The pattern occurs at least once without a denial shortly before it."""
+    return any(
+        not NEGATION.search(text[: match.start()]) for match in re.finditer(pattern, text, re.IGNORECASE)
+    )
+
+
+def sentences(text: str) -> list[str]:
+    return [part for part in SENTENCE_END.split(text) if part.strip()]
+
+
+Finder = Callable[[str], bool]
+
+
+def claims(pattern: str) -> Finder:
+    """The claim is affirmed somewhere in the text."""
+    return lambda text: affirmed(pattern, text)
+
+
+def in_one_sentence(*patterns: str, unless: str = DENIED, without: str = "") -> Finder:
+    """Some sentence holds every pattern, and neither `unless` nor (if given) `without`."""
+
+    def find(text: str) -> bool:
+        return any(
+            all(re.search(pattern, sentence, re.I) for pattern in patterns)
+            and not re.search(unless, sentence, re.I)
+            and not (without and re.search(without, sentence, re.I))
+            for sentence in sentences(text)
+        )
+
+    return find
+
+
+def any_of(*finders: Finder) -> Finder:
+    return lambda text: any(find(text) for find in finders)
+
+
+STANDARDS = r"标准|指引|GB/T|\bstandards?\b|guideline"
+COURT_PAPER = r"传票|法院|文书|支付令|summons|court|payment order"
+BY_MESSAGE = r"短信|微信|App|电子|SMS|text message|\btexts?\b|WeChat|\bapp\b|electronic"
+LOOKS_FAKE = r"假|伪造|警惕|骗|fake|forged|wary|suspicious|scam|suspect"
+ARREST_DENIED = (
+    r"(?:不会|不能|不可能|无法|不用担心|绝不会)[^。；]{0,8}(?:被抓|抓你|拘留|逮捕|坐牢)"
+    r"|(?:cannot|can't|will not|won't|never|not) be (?:arrested|detained|jailed|locked up)"
+)
+MERELY = r"仅仅|单纯|只是因为|本身|merely|only because|just because|simply because|in itself"
+
+# (item of legal-facts.md section 9, claim, finder). Each claim is tested on its own examples below.
+NEVER_SAY: list[tuple[int, str, Finder]] = [
+    (1, "a correct record removed", claims(r"(?:删除|移除|消除|清除|removed?|delete[sd]?|erase[sd]?)")),
+    (2, "a named loan product", claims(r"微粒贷|借呗|京东金条|Weilidai|Jiebei|Jintiao")),
+    (
+        2,
+        "a grace period in days",
+        any_of(
+            claims(r"宽限期?[^。；]{0,12}\d+\s*天|\d+\s*(?:-|–|~|至|到)?\s*\d*\s*天[^。；]{0,6}宽限"),
+            claims(r"grace period of \d|\d+[- ]day grace|\d+ days? of grace"),
+        ),
+    ),
+    (3, "a 36% line", claims(r"36\s*%|百分之三十六")),
+    (3, "a percentage other than 24%", claims(r"(?<![\d.])(?!24\b)\d+(?:\.\d+)?\s*%")),
+    (
+        3,
+        "a rate cap on licensed lenders",
+        in_one_sentence(
+            r"24\s*%|四倍|four times",
+            r"上限|封顶|\bcap|ceiling|\blimit",
+            r"持牌|licensed|银行|\bbanks?\b|消费金融|consumer-finance|小额贷款|microlender",
+        ),
+    ),
+    (
+        3,
+        "the excess need not be paid",
+        claims(
+            r"(?:超出|超过)[^。；]{0,15}(?:不用还|不必还|可以不还|停还|拒还)"
+            r"|(?:need not|don't have to|do not have to|may stop|can stop|can refuse to) pay(?:ing)?"
+            r"[^.;]{0,12}(?:excess|above)"
+        ),
+    ),
+    (
+        4,
+        "self-regulation or a standard as law",
+        in_one_sentence(
+            r"公约|国家标准|推荐性标准|指引|convention|standard|guideline",
+            r"是法律|属于法律|法律效力|罚则|会被罚|罚款"
+            r"|is (?:a )?law\b|are laws?\b|legally binding|penalt|\bfines?\b",
+        ),
+    ),
+    (
+        4,
+        "a recommended standard as a must",
+        in_one_sentence(
+            STANDARDS,
+            r"应当遵守|必须遵守|必须|务必|应当执行|\bmust\b|(?:is|are) expected to|required to|obliged",
+            unless=r"$^",
+        ),
+    ),
+    (5, "the debt disappears", claims(r"(?:消失|一笔勾销|disappear|vanish|written off)")),
+    (6, "overdue leads to arrest", claims(r"(?:逮捕|坐牢|拘留|arrest(?:ed)?|jail|prison)")),
+    (
+        6,
+        "blacklisting without a court",
+        in_one_sentence(
+            r"失信|黑名单|dishonest[- ]debtors?|blacklist",
+            unless=r"法院|执行|判决|生效法律文书|court|enforce|judgment|decision",
+        ),
+    ),
+    (
+        7,
+        "paying cleans a credit report",
+        claims(
+            r"(?:花钱|付费|交钱|收费)[^。；]{0,12}(?:就能|可以|能够|即可|帮你)[^。；]{0,8}(?:修复|洗白|删除|消除|清除)"
+            r"|\bpay(?:ing)?\b[^.;]{0,30}\b(?:can|will)\b[^.;]{0,10}\b(?:clean|repair|remove|delete|erase|wipe)"
+        ),
+    ),
+    (8, "nationwide personal bankruptcy", claims(r"(?:全国|nationwide|everywhere in China)")),
+    (
+        8,
+        "card relief as a right or for online loans",
+        in_one_sentence(
+            r"分期|instalment",
+            r"信用卡|credit card",
+            r"权利|有权|\bright\b|网贷|网络贷款|online loans?",
+        ),
+    ),
+    (
+        9,
+        "the repair policy beyond its terms",
+        in_one_sentence(
+            r"一次性信用修复|信用修复政策|one-time (?:credit )?repair|repair policy",
+            r"超过1万|1万元以上|over ¥10,000|more than ¥10,000|未还清|没有还清|unpaid|not (?:fully )?repaid"
+            r"|2026年[^。]{0,10}(?:产生|发生)|arising in 2026|after 2026-03-31|2026年3月31日(?:以|之)后",
+            unless=r"不适用|不在此列|不包括|不能|\bnot\b|does not|never|no longer|excluded",
+        ),
+    ),
+    (
+        10,
+        "harassment cancels the debt",
+        claims(
+            r"(?:催收|collection|collector)[^。.;；]{0,30}(?:违法|非法|unlawful|illegal)[^。.;；]{0,20}"
+            r"(?:不用还|不必还|不再欠|免除|一笔勾销|cancel|wipe|no longer owe|need not (?:re)?pay)"
+        ),
+    ),
+    (
+        10,
+        "any contact with an emergency contact is illegal",
+        claims(
+            r"(?:任何|所有|一切|any)[^。.;；]{0,15}(?:联系|contact)[^。.;；]{0,20}"
+            r"(?:紧急联系人|emergency contacts?)[^。.;；]{0,20}(?:违法|非法|illegal|unlawful)"
+            r"|(?:联系|contacting)[^。.;；]{0,6}(?:紧急联系人|emergency contacts?)[^。.;；]{0,10}"
+            r"(?:都|一律|is always|always)[^。.;；]{0,6}(?:违法|illegal)"
+        ),
+    ),
+    (11, "detention ruled out in enforcement", in_one_sentence(ARREST_DENIED, unless=MERELY)),
+    (
+        12,
+        "a court paper by message is fake",
+        in_one_sentence(
+            BY_MESSAGE,
+            COURT_PAPER,
+            LOOKS_FAKE,
+            unless=r"12368|核实|verify|check|不能|不要|do not|don't|never|\bnot\b",
+        ),
+    ),
+]
 # The claims that are allowed where the facts sheet says so, by where they stand.
 ALLOWED = {
     "a correct record removed": (
@@ -135,7 +320,11 @@ ALLOWED = {
         "credit_reg_25",
         "check_credit_report",
         "avoid_paid_credit_repair",
+        "dishonest_debtors_list",  # the court deletes a list entry once the debt is paid
+        "court_judgment_comply",
     ),
+    # detention by a court for obstructing enforcement, or by the police for harassment, is not
+    # detention for being overdue
     "overdue leads to arrest": (
         "criminal_law",
         "psapl_",
@@ -143,28 +332,26 @@ ALLOWED = {
         "visits_safety",
         "verify_court_papers",
         "overdue_is_not_a_crime",
+        "court_judgment_comply",
+        "civil_procedure_114_118_252",
+        "high_consumption",
     ),
 }
 
 
-def affirmed(pattern: str, text: str) -> bool:
-    """The pattern occurs at least once without a denial shortly before it."""
-    return any(
-        not NEGATION.search(text[: match.start()]) for match in re.finditer(pattern, text, re.IGNORECASE)
-    )
-
-
-@pytest.mark.parametrize(("pattern", "claim"), NEVER_SAY, ids=[claim for _, claim in NEVER_SAY])
-def test_never_say(book: RuleBook, pattern: str, claim: str) -> None:
+@pytest.mark.parametrize(
+    ("item", "claim", "finds"), NEVER_SAY, ids=[f"{item}: {claim}" for item, claim, _ in NEVER_SAY]
+)
+def test_never_say(book: RuleBook, item: int, claim: str, finds: Finder) -> None:
     allowed = ALLOWED.get(claim, ())
     found = [
         f"{where} ({lang}): {text}"
         for where, text in all_texts(book)
         if not any(name in where for name in allowed)
         for lang, text in (("zh", text.zh), ("en", text.en))
-        if affirmed(pattern, text)
+        if finds(text)
     ]
-    assert found == [], claim
+    assert found == [], f"never-say item {item}: {claim}"
 
 
 def test_money_amounts_only_from_the_facts(book: RuleBook) -> None:
@@ -196,19 +383,285 @@ def test_non_binding_instruments_are_marked(book: RuleBook) -> None:
     assert {lid for lid in book.laws if lid.startswith(("nifa_", "collection_standard", "cba_"))} <= soft
 
 
+# What each check must catch, and phrasings near it that it must let through.
 CLAIMS = {
-    "a grace period in days": ["首次逾期有5天宽限期", "you get a 5-day grace period"],
-    "the debt disappears": ["三年后债务自动消失", "after three years the debt disappears"],
     "a correct record removed": ["提交个人声明后逾期记录会被删除", "an objection will remove the overdue"],
-    "overdue leads to arrest": ["逾期会被拘留", "you may be arrested for not paying"],
-    "a 36% line": ["超过36%的部分无效"],
-    "nationwide personal bankruptcy": ["个人破产已在全国推行"],
     "a named loan product": ["借呗不会上征信"],
+    "a grace period in days": ["首次逾期有5天宽限期", "you get a 5-day grace period"],
+    "a 36% line": ["超过36%的部分无效"],
+    "a percentage other than 24%": ["年利率15%以内都合法"],
+    "a rate cap on licensed lenders": ["持牌机构的利率上限是24%", "Banks are capped at four times the LPR."],
+    "the excess need not be paid": ["超过24%的部分可以不还", "you need not pay the excess above 24%"],
+    "self-regulation or a standard as law": [
+        "催收国家标准是法律，违反会被罚款",
+        "The NIFA convention is a law.",
+    ],
+    "a recommended standard as a must": [
+        "放贷方应当遵守催收国家标准",
+        "the lender is expected to follow the national standard",
+        "Collectors must respect the guideline's hours.",
+    ],
+    "the debt disappears": ["三年后债务自动消失", "after three years the debt disappears"],
+    "overdue leads to arrest": ["逾期会被拘留", "you may be arrested for not paying"],
+    "blacklisting without a court": [
+        "逾期90天就会被列入黑名单",
+        "After 90 days you go on the dishonest-debtor list.",
+    ],
+    "paying cleans a credit report": ["花钱就能洗白征信", "paying an agent can clean your credit report"],
+    "nationwide personal bankruptcy": ["个人破产已在全国推行"],
+    "card relief as a right or for online loans": [
+        "信用卡个性化分期是你的法定权利",
+        "Online loans also get the credit card instalment plan of up to 5 years.",
+    ],
+    "the repair policy beyond its terms": [
+        "一次性信用修复政策也适用于超过1万元的逾期",
+        "The one-time repair policy also covers unpaid debts.",
+    ],
+    "harassment cancels the debt": [
+        "催收违法的话，你就不用还了",
+        "if the collection was illegal you no longer owe it",
+    ],
+    "any contact with an emergency contact is illegal": [
+        "联系紧急联系人一律违法",
+        "any contact with your emergency contact is illegal",
+    ],
+    "detention ruled out in enforcement": [
+        "进入执行后你也不会被拘留",
+        "Even in enforcement you cannot be detained.",
+        "The lender can sue, but you cannot be arrested for that.",
+    ],
+    "a court paper by message is fake": [
+        "只通过短信发来的传票多半是假的",
+        "Be very wary of a summons sent only as a text message.",
+    ],
 }
+LET_THROUGH = {
+    "a rate cap on licensed lenders": ["四倍LPR的上限不直接适用于持牌机构"],
+    "a recommended standard as a must": [
+        "放贷方理应参照国家标准",
+        "a lender should follow the national standard",
+    ],
+    "detention ruled out in enforcement": ["你不会仅仅因为还不上钱而被拘留"],
+    "a court paper by message is fake": ["不要因为传票是短信发来的就认定是假的，打12368核实"],
+    "blacklisting without a court": ["法院可以在执行中把有能力而拒不履行的人列入失信名单"],
+}
+
+
+def test_every_never_say_item_is_checked() -> None:
+    assert {item for item, _, _ in NEVER_SAY} == set(range(1, 13))
+    assert {claim for _, claim, _ in NEVER_SAY} == set(CLAIMS)
 
 
 @pytest.mark.parametrize("claim", sorted(CLAIMS))
 def test_the_checker_catches_each_claim(claim: str) -> None:
-    patterns = [pattern for pattern, named in NEVER_SAY if named == claim]
+    finders = [finds for _, named, finds in NEVER_SAY if named == claim]
     for sentence in CLAIMS[claim]:
-        assert any(affirmed(pattern, sentence) for pattern in patterns), sentence
+        assert any(finds(sentence) for finds in finders), sentence
+    for sentence in LET_THROUGH.get(claim, []):
+        assert not any(finds(sentence) for finds in finders), sentence
+
+
+
+# ---- review findings of issue 8, one test each ----
+
+
+@pytest.fixture(scope="module")
+def advisor() -> Advisor:
+    return Advisor.from_folder()
+
+
+def ask(advisor: Advisor, **fields: object) -> dict:
+    request = AdviceRequest.model_validate_json(json.dumps(fields))
+    return json.loads(advisor.advise(request).model_dump_json())
+
+
+CASE = {"days_overdue": 200, "harassment": False, "hardship": "long_term", "credit_reported": "yes"}
+
+
+def answer_text(answer: dict) -> str:
+    return " ".join(
+        [item["title"] for item in answer["actions"] + answer["avoid"]]
+        + [step for item in answer["actions"] + answer["avoid"] for step in item["steps"]]
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_enforcement_answer_keeps_detention_for_obstruction(advisor: Advisor, lang: str) -> None:
+    """Finding 2, never-say 11: in enforcement, refusing to report assets or breaking a spending
+    ban can bring fines and detention; the answer says so and never rules detention out."""
+    answer = ask(advisor, **CASE, legal_action="judgment", lang=lang, as_of="2026-11-29")
+    text = answer_text(answer)
+    finds = next(finds for _, claim, finds in NEVER_SAY if claim == "detention ruled out in enforcement")
+    assert not finds(text)
+    assert re.search(r"拘留|detention", text) and re.search(r"15", text)
+    assert re.search(r"申报财产|declare your assets", text)
+    cited = {c["id"] for c in answer["legal_basis"]}
+    assert {"civil_procedure_114_118_252", "high_consumption_2015", "dishonest_debtors_list_2017"} <= cited
+
+
+# instrument (in the catalog's Chinese title), the mark its revised version carries, and the day the
+# revision took effect: an entry for the older text must end before it, the revised one start on it
+REVISIONS = [
+    ("失信被执行人名单信息", "2017年修正", date(2017, 5, 1)),
+    ("限制被执行人高消费", "2015年修正", date(2015, 7, 22)),
+    ("治安管理处罚法", "2025年修订", date(2026, 1, 1)),
+    ("仲裁法", "2025年修订", date(2026, 3, 1)),
+    ("民事诉讼法（", "2023年修正", date(2024, 1, 1)),
+]
+
+
+def test_revised_instruments_are_cited_only_while_in_force(book: RuleBook) -> None:
+    """Finding 3 (and 9): an older text carries the day it ceased to apply, the revised text the day
+    it took effect, so that no answer cites a superseded version."""
+    wrong = []
+    matched = 0
+    for lid, law in book.laws.items():
+        for name, mark, revised_on in REVISIONS:
+            if name not in law.law.zh:
+                continue
+            matched += 1
+            start, until = law.in_force.start, law.in_force.until
+            if mark in law.law.zh:
+                if start is None or start < revised_on or until is not None:
+                    wrong.append(f"{lid}: the revised text applies from {revised_on}, open-ended")
+            elif until is None or until >= revised_on:
+                wrong.append(f"{lid}: an older text of {name}, superseded on {revised_on}, needs 'until'")
+    assert wrong == []
+    assert matched >= 8
+
+
+SECONDARY = re.compile(r"公开资料|公开文本|published")
+
+
+def test_entries_without_a_statute_text_say_they_rest_on_published_sources(book: RuleBook) -> None:
+    """Finding 3: what is not checked against ../shared/laws is marked as secondary, in both languages."""
+    unmarked = [
+        lid
+        for lid, law in book.laws.items()
+        if law.law.zh not in STATUTES
+        and not (SECONDARY.search(law.summary.zh) and SECONDARY.search(law.summary.en))
+    ]
+    assert unmarked == []
+
+
+def test_dishonest_list_grounds_include_ability_and_refusal(book: RuleBook) -> None:
+    """Finding 3: "able to pay and refuses" is a listing ground on its own, not a precondition."""
+    entries = [law for law in book.laws.values() if "失信被执行人名单" in law.law.zh]
+    assert entries
+    for law in entries:
+        assert "有履行能力而拒不履行" in law.summary.zh
+        assert "able to comply but refusing" in law.summary.en
+        assert not re.search(r"只有[^。]*有履行能力而不履行，并且", law.summary.zh)
+    steps = " ".join(step.zh for step in book.advice["court_judgment_comply"].steps)
+    assert "有能力履行而拒不履行，本身就是其中一种" in steps
+
+
+NOT_REPORTING = r"有的不报送|有的放贷方不报送|\bto none\b|不是每家放贷方都报送|not every lender reports"
+
+
+def test_no_text_says_some_lenders_report_to_none(book: RuleBook) -> None:
+    """Finding 4: Credit Reporting Regulation Art. 29 is a duty to report; whether a lender reports
+    is a fact to ask the lender."""
+    found = [
+        f"{where}: {text}"
+        for where, both in all_texts(book)
+        for text in (both.zh, both.en)
+        if re.search(NOT_REPORTING, text, re.I)
+    ]
+    assert found == []
+    art29 = book.laws["credit_reg_29"].summary
+    assert "书面同意" in art29.zh and "written consent" in art29.en
+
+
+def test_court_papers_by_message_are_verified_not_discarded(book: RuleBook) -> None:
+    """Finding 5, never-say 12: electronic service is lawful (Civil Procedure Law Art. 90)."""
+    advice = book.advice["verify_court_papers"]
+    assert "civil_procedure_90" in advice.legal_basis
+    for lang in ("zh", "en"):
+        text = " ".join(getattr(step, lang) for step in advice.steps)
+        assert re.search(r"电子方式|electronically", text)
+        assert re.search(r"12368", text)
+
+
+EXPENSIVE_FIRST = r"成本最高|费用最高|最贵|most expensive|highest[- ]cost"
+LICENSED = r"持牌|放贷资质|licen[cs]"
+
+
+def test_most_expensive_first_only_among_licensed_lenders(book: RuleBook) -> None:
+    """Finding 6: court matters first, then licensed lenders by cost; an unlicensed lender's
+    contract may be void (Private Lending Provisions Art. 13(3))."""
+    unqualified = [
+        f"{where}: {text}"
+        for where, both in all_texts(book)
+        for text in (both.zh, both.en)
+        if re.search(EXPENSIVE_FIRST, text, re.I) and not re.search(LICENSED, text, re.I)
+    ]
+    assert unqualified == []
+    assert "private_lending_13" in book.advice["prioritise_loans"].legal_basis
+
+
+def test_bounds_are_not_written_with_yishang() -> None:
+    """Finding 8: "以上" includes the number, so "N天以上" is never used for an exclusive bound."""
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in sorted((REPO / "rules").rglob("*.yaml"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\d+\s*天以上", line)
+    ]
+    assert found == []
+
+
+def test_stage_labels_match_their_bounds(book: RuleBook) -> None:
+    """Finding 8: a label "超过N天" / "more than N days" starts on day N+1."""
+    checked = 0
+    for bid, band in book.stages.bands.items():
+        for text in (band.label.zh, band.label.en):
+            if match := re.search(r"超过(\d+)天|more than (\d+) days", text):
+                checked += 1
+                assert band.min == int(match.group(1) or match.group(2)) + 1, bid
+    assert checked >= 2
+
+
+def test_payment_order_advice_is_cited_on_every_date_it_can_be(advisor: Advisor) -> None:
+    """Finding 9: from 2013-01-01 (the numbering this catalog can cite) the payment-order advice
+    cites the Civil Procedure Law text in force on the day; before that it honestly cites none."""
+    expected = {
+        "2013-01-01": "civil_procedure_2012_214_217",
+        "2017-07-01": "civil_procedure_2012_214_217",
+        "2021-12-31": "civil_procedure_2012_214_217",
+        "2022-01-01": "civil_procedure_2021_221_224",
+        "2023-12-31": "civil_procedure_2021_221_224",
+        "2024-01-01": "civil_procedure_225_228",
+        "2026-11-29": "civil_procedure_225_228",
+    }
+    for as_of, law in expected.items():
+        answer = ask(advisor, **CASE, legal_action="payment_order", as_of=as_of)
+        first = answer["actions"][0]
+        assert first["id"] == "object_to_payment_order"
+        cited = [c["id"] for c in first["legal_basis"] if re.match(r"civil_procedure_[0-9]", c["id"])]
+        assert cited == [law], as_of
+    early = ask(advisor, **CASE, legal_action="payment_order", as_of="2012-12-31")["actions"][0]
+    assert not [c for c in early["legal_basis"] if c["id"].startswith("civil_procedure")]
+
+
+def test_laws_folder_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The citation check runs in CI: missing statutes fail there and only skip outside CI."""
+    monkeypatch.setenv("OVERDUE_ADVISOR_LAWS", str(tmp_path / "missing"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        statutes_or_stop()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        statutes_or_stop()
+    (tmp_path / "laws").mkdir()
+    (tmp_path / "laws" / "a.md").write_text("第一条", encoding="utf-8")
+    monkeypatch.setenv("OVERDUE_ADVISOR_LAWS", str(tmp_path / "laws"))
+    assert statutes_or_stop() == tmp_path / "laws"
+    monkeypatch.delenv("OVERDUE_ADVISOR_LAWS")
+    assert laws_folder()[0] == (DEFAULT_LAWS if DEFAULT_LAWS.is_dir() else None)
+    assert REPO.parent / "shared" / "laws" == DEFAULT_LAWS
+
+
+def test_rule_files_load_with_safe_load() -> None:
+    for path in (REPO / "rules").rglob("*.yaml"):
+        assert isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), dict), path
