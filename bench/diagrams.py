@@ -2,8 +2,9 @@
 
 Run: .venv/bin/python bench/diagrams.py [--rules DIR] [--repeat N]
 Prints the median of N runs for building the presentation graph and for `dot` drawing the whole
-tree as SVG, PNG and PDF in each language, then the time of the full set that
-`overdue-advisor diagrams` writes (one `dot` per file, in parallel on the machine's cores).
+tree as SVG, PNG and PDF in each language, then the time of the committed set that
+`overdue-advisor diagrams` writes and of every PNG drawn on request (one `dot` per file, in
+parallel on the machine's cores), with their sizes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from common import timed
 
 from kb.advisor import load_checked, rules_dir
 from kb.diagram.graph import decision_tree
-from kb.diagram.render import audit_set, render, render_all
+from kb.diagram.render import audit_set, committed, on_request, render, render_all
 from kb.model import LANGS
 
 
@@ -34,8 +35,11 @@ def main() -> None:
             print(f"  {fmt} {seconds:5.2f} s", end="")
         print()
     diagrams = audit_set(book)
-    seconds = timed(lambda: render_all(diagrams), 1)
-    print(f"audit set: {len(diagrams)} files in {seconds:.1f} s")
+    sets = (("committed set", committed(diagrams)), ("PNGs on request", on_request(diagrams, "png")))
+    for what, chosen in sets:
+        seconds = timed(lambda chosen=chosen: render_all(chosen), 1)
+        size = sum(len(content) for content in render_all(chosen).values())
+        print(f"{what}: {len(chosen)} files, {size / 1e6:.2f} MB, in {seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -152,6 +152,26 @@ def test_the_audit_set_is_served_by_name(client: FlaskClient) -> None:
     assert "/review/" not in served  # the audit files link nowhere, like the committed ones
 
 
+def test_pngs_are_drawn_on_request_once_and_match_the_cli(
+    app: Flask, client: FlaskClient, tmp_path: Any
+) -> None:
+    from kb.cli import main
+
+    drawings: Drawings = app.extensions[EXTENSION]
+    first = client.get("/diagrams/question-kinds.en.png")
+    assert first.status_code == 200 and first.mimetype == "image/png"
+    again = client.get("/diagrams/question-kinds.en.png")
+    assert again.data == first.data
+    info = drawings.audit_file.cache_info()
+    assert info.hits >= 1 and info.maxsize == len(drawings.audit)  # bounded: one entry per name
+    assert main(["diagrams", "--rules", str(MINI), "--png", str(tmp_path / "png")]) == 0
+    assert (tmp_path / "png" / "question-kinds.en.png").read_bytes() == first.data
+    # a committed drawing is served byte for byte as diagrams/ holds it
+    assert main(["diagrams", "--rules", str(MINI), "--out", str(tmp_path / "out")]) == 0
+    served = client.get("/diagrams/question-kinds.zh.svg").data
+    assert served == (tmp_path / "out" / "question-kinds.zh.svg").read_bytes()
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -162,6 +182,8 @@ def test_the_audit_set_is_served_by_name(client: FlaskClient) -> None:
         "tree.zh.svg%00.png",
         "..",
         "stage-due_today.zh.pdf",  # only the whole tree is made as PDF
+        "question-nope.zh.svg",
+        "question-kinds.zh.pdf",
     ],
 )
 def test_anything_else_is_not_found_and_no_file_is_opened(

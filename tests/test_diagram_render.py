@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.diagram.graph import decision_tree, rules_view
-from kb.diagram.render import audit_set, render, without_pdf_dates
+from kb.diagram.graph import decision_tree, question_tree, rules_view
+from kb.diagram.render import audit_set, committed, manifest, on_request, render, without_pdf_dates
 from kb.loader import load_rules
 from kb.model import RuleBook
 
@@ -86,11 +86,37 @@ def test_dates_are_cut_out_of_a_pdf_with_its_offsets_moved() -> None:
 
 
 def test_the_audit_set_names_every_file_once(book: RuleBook) -> None:
-    names = [diagram.name for diagram in audit_set(book)]
-    assert len(names) == len(set(names)) == 2 * (3 + 2 * len(book.stages.bands) + 2)
+    diagrams = audit_set(book)
+    names = [diagram.name for diagram in diagrams]
+    per_lang = 3 + 2 * len(book.questions) + 2 + 2 * len(book.stages.bands)
+    assert len(names) == len(set(names)) == 2 * per_lang
     assert {"tree.zh.svg", "tree.en.png", "tree.zh.pdf", "stage-due_today.en.svg", "rules.zh.png"} <= set(
         names
     )
+    kept = {diagram.name for diagram in committed(diagrams)}
+    assert kept == {
+        *(f"tree.{lang}.{fmt}" for lang in ("zh", "en") for fmt in ("svg", "pdf")),
+        *(f"question-{qid}.{lang}.svg" for qid in book.questions for lang in ("zh", "en")),
+        "rules.zh.svg",
+        "rules.en.svg",
+    }
+    assert {diagram.format for diagram in on_request(diagrams, "png")} == {"png"}
+
+
+def test_no_drawing_carries_the_rules_version(book: RuleBook) -> None:
+    for graph in (decision_tree(book, "zh"), rules_view(book, "en"), question_tree(book, "en", "kinds")):
+        svg = render(graph, "svg")
+        assert book.kb_version.encode() not in svg and book.digest[:12].encode() not in svg
+        assert "version" not in " ".join(graph.title) and "版本" not in " ".join(graph.title)
+
+
+def test_a_question_is_drawn_alone_with_conditions_advice_and_citations(book: RuleBook) -> None:
+    svg = render(question_tree(book, "en", "harassment"), "svg").decode("utf-8")
+    assert "harassed by collectors: yes" in svg and "Keep evidence" in svg and "Art. 42" in svg
+    for other in ("rate_high", "stage_due_today", "kind_threats"):
+        assert f"r_{other}" not in svg, other
+    manifest_text = manifest(book, {"b.svg": b"2", "a.svg": b"1"}).decode("utf-8")
+    assert manifest_text.index('"a.svg"') < manifest_text.index('"b.svg"') and book.digest in manifest_text
 
 
 def test_rules_view_renders(book: RuleBook) -> None:

@@ -6,15 +6,25 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import MINI
+from conftest import MINI, read_texts, variant
 from flask.testing import FlaskClient
 
-from kb.loader import load_rules
+from kb.loader import load_rules, load_texts
 from kb.model import RuleBook
 from kb.wording import describe
 from webapi import create_app
+from webapi.review import SOURCE_URL_ENV, advice_view, check_source_url
 
-PAGES = ["/review", "/review?lang=en", "/review/rules/harassment_yes", "/review/laws?lang=en", "/review/case"]
+PAGES = [
+    "/review",
+    "/review?lang=en",
+    "/review/tree?lang=en",
+    "/review/questions/kinds",
+    "/review/rules/harassment_yes",
+    "/review/advice/keep_evidence?lang=en",
+    "/review/laws?lang=en",
+    "/review/case",
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,19 +74,112 @@ def test_pages_are_self_contained_under_a_strict_csp(client: FlaskClient, url: s
         assert client.get(asset).status_code == 200, asset
 
 
-def test_index_shows_the_tree_with_links_and_every_question(client: FlaskClient, book: RuleBook) -> None:
+def test_the_overview_lists_every_question_and_branch_label_as_links(
+    client: FlaskClient, book: RuleBook
+) -> None:
     html = client.get("/review?lang=en").get_data(as_text=True)
+    assert "<svg" not in html  # HTML, not a drawing to zoom
+    for number, (qid, question) in enumerate(book.questions.items(), 1):
+        number_span = f'<span class="number">{number}</span>'
+        assert f'href="/review/questions/{qid}?lang=en">{number_span} {question.text("en")}</a>' in html, qid
+        for rid, rule in question.branches.items():
+            assert f'<a href="/review/rules/{rid}?lang=en" title="{rid}: ' in html, rid
+            assert f">{rule.label('en')}</a>" in html, rid
+    assert "Asked only if: harassed by collectors: yes" in html
+    chinese = client.get("/review").get_data(as_text=True)
+    assert '<html lang="zh-Hans">' in chinese and "骚扰？" in chinese
+
+
+def test_the_whole_tree_page_shows_the_tree_with_links_and_every_question(
+    client: FlaskClient, book: RuleBook
+) -> None:
+    html = client.get("/review/tree?lang=en").get_data(as_text=True)
     assert '<div id="tree-viewer" class="diagram-viewer"><svg' in html
     for placed in book.rules:
         assert f'xlink:href="/review/rules/{placed.rule_id}?lang=en"' in html, placed.rule_id
     for number, (qid, question) in enumerate(book.questions.items(), 1):
         assert f'id="q-{qid}"' in html and f"{number}. {question.text('en')}" in html
-    assert "asked only if" in html.lower() or "Asked only if" in html
+        assert f'xlink:href="/review/questions/{qid}?lang=en"' in html
     assert describe(book, book.questions["kinds"].branches["kind_threats"].when, "en") in html
-    for name in ("tree.zh.svg", "tree.en.pdf", "stage-due_today.en.png", "rules.zh.svg"):
+    for name in ("tree.zh.svg", "tree.en.pdf", "tree.en.png", "question-kinds.zh.svg", "rules.zh.svg"):
         assert f'href="/diagrams/{name}"' in html
-    chinese = client.get("/review").get_data(as_text=True)
-    assert '<html lang="zh-Hans">' in chinese and "骚扰？" in chinese
+    assert 'class="hint-pointer"' in html and 'class="hint-touch"' in html
+
+
+def test_a_question_page_draws_that_question_alone(client: FlaskClient, book: RuleBook) -> None:
+    html = client.get("/review/questions/kinds?lang=en").get_data(as_text=True)
+    assert '<div id="question-viewer" class="diagram-viewer"><svg' in html
+    drawing = html[html.index("<svg") : html.index("</svg>")]
+    assert 'xlink:href="/review/rules/kind_threats?lang=en"' in drawing
+    assert "harassment_yes" not in drawing and "rate_high" not in drawing
+    assert "Asked only if" in html and "harassed by collectors: yes" in html
+    assert '<a href="/review/advice/call_police?lang=en">Call the police</a>' in html
+    assert "Public Security Administration Punishments Law (2025)" in html
+    assert client.get("/review/questions/nope").status_code == 404
+
+
+def test_an_advice_page_has_its_text_urgency_citations_and_every_rule_that_gives_it(
+    client: FlaskClient, book: RuleBook
+) -> None:
+    html = client.get("/review/advice/keep_evidence?lang=en").get_data(as_text=True)
+    for expected in (
+        "Keep evidence",
+        "Record and screenshot.",
+        "priority 15",
+        "Art. 42",
+        "Threats, insults.",
+        '<a href="/review/rules/harassment_yes?lang=en"><code>harassment_yes</code>',
+        "harassed by collectors: yes",
+        '<a class="muted" href="/review/questions/harassment?lang=en">',
+    ):
+        assert expected in html, expected
+    givers = [p.rule_id for p in book.rules if "keep_evidence" in p.rule.advice]
+    assert html.count('<tr>\n    <td><a href="/review/rules/') == len(givers)
+    assert re.search(r"<code>rules\.yaml:\d+</code>", html)  # no source URL configured: plain text
+    assert client.get("/review/advice/nope").status_code == 404
+
+
+def test_file_lines_link_to_the_source_when_a_url_template_is_set(
+    monkeypatch: pytest.MonkeyPatch, book: RuleBook
+) -> None:
+    monkeypatch.setenv(SOURCE_URL_ENV, "https://git.example/kb/blob/{rev}/{path}#L{line}")
+    monkeypatch.setenv("OVERDUE_ADVISOR_SOURCE_REV", "v1.1")
+    linked = create_app(rules_dir=MINI).test_client()
+    line = book.questions["harassment"].branches["harassment_yes"].defined_at.line
+    for url in (
+        "/review/rules/harassment_yes",
+        "/review/advice/keep_evidence",
+        "/review/questions/harassment",
+    ):
+        html = linked.get(url).get_data(as_text=True)
+        assert f'href="https://git.example/kb/blob/v1.1/rules/rules.yaml#L{line}"' in html, url
+    laws = linked.get("/review/laws").get_data(as_text=True)
+    assert 'href="https://git.example/kb/blob/v1.1/rules/rules.yaml#L' in laws
+    for wrong in ("ftp://x/{path}", "https://x/{path}/{branch}", 'https://x/"{path}'):
+        with pytest.raises(ValueError):
+            check_source_url(wrong)
+
+
+def test_practice_labels_agree_with_the_citations(mini_texts: dict[str, str]) -> None:
+    cited = variant(
+        mini_texts,
+        "rules.yaml",
+        "legal_basis: [civil_code_585]",
+        "legal_basis: [civil_code_585]\n    practice: true",
+    )
+    book = load_texts(cited)
+    both = [a for a, item in book.advice.items() if item.practice and item.legal_basis]
+    alone = [a for a, item in book.advice.items() if item.practice and not item.legal_basis]
+    assert both and alone
+    for lang in ("zh", "en"):
+        for advice_id in both:
+            label = advice_view(book, advice_id, lang).practice
+            assert label and "no article" not in label and "不引用" not in label
+        for advice_id in alone:
+            assert advice_view(book, advice_id, lang).practice in (
+                "Practical guidance: it rests on no article.",
+                "实务建议，不引用法条。",
+            )
 
 
 def test_a_rule_page_has_conditions_advice_and_citations_in_full(client: FlaskClient) -> None:
@@ -113,18 +216,92 @@ def test_the_law_catalog_lists_every_rule_citing_each_law(client: FlaskClient, b
     assert "Keep evidence" in section and "Call the police" in section
 
 
-def test_the_case_form_has_a_field_for_every_input(client: FlaskClient, book: RuleBook) -> None:
+def test_the_law_catalog_is_grouped_by_instrument_with_an_index_and_a_filter(
+    client: FlaskClient, book: RuleBook
+) -> None:
+    html = client.get("/review/laws?lang=en").get_data(as_text=True)
+    names = list(dict.fromkeys(law.law("en") for law in book.laws.values()))
+    assert len(names) < len(book.laws)  # several articles share a law
+    for number, name in enumerate(names, 1):
+        assert f'<li><a href="#instrument-{number}">{name}</a>' in html, name
+        group = html[html.index(f'<section class="instrument" id="instrument-{number}">') :]
+        group = group[: group.index('<section class="instrument"', 10) if number < len(names) else None]
+        ids = [law_id for law_id, law in book.laws.items() if law.law("en") == name]
+        assert all(f'id="law-{law_id}"' in group for law_id in ids), name
+    assert '<input type="search" id="law-filter"' in html
+    assert '<script src="/review/static/laws.js" defer></script>' in html
+
+
+def test_the_case_form_has_a_field_for_every_input_and_no_answer_chosen(
+    client: FlaskClient, book: RuleBook
+) -> None:
     html = client.get("/review/case?lang=en").get_data(as_text=True)
     for name in [*book.inputs, "as_of", "lang"]:
         assert f'data-field="{name}"' in html, name
     assert 'data-endpoint="/advise"' in html
     assert '<script src="/review/static/case.js" defer></script>' in html
+    form = html[html.index("<form") : html.index("</form>")]
+    assert " selected" not in form and " checked" not in form
+    assert not re.search(r'<input type="number"[^>]*value=', form)
+    kinds = form[form.index('data-field="harassment_kinds"') :]
+    kinds = kinds[: kinds.index(">")]
+    assert 'data-enabled-by="harassment"' in kinds and kinds.endswith("disabled")
+    assert '<select name="harassment" data-field="harassment" data-kind="boolean"' in form
+    chinese = client.get("/review/case").get_data(as_text=True)
+    assert 'data-err-required="必须填写"' in chinese and "— 请选择 —" in chinese
+    assert 'data-err-required="must be filled in"' in html
 
 
 def test_refusals_are_problem_details(client: FlaskClient) -> None:
     wrong_lang = client.get("/review?lang=fr")
     assert wrong_lang.status_code == 400 and wrong_lang.mimetype == "application/problem+json"
     assert wrong_lang.get_json()["errors"] == [{"field": "lang", "message": "must be one of: zh, en"}]
-    for url in ("/review/rules/nope", "/review/static/docs-init.js", "/review/static/..%2F__init__.py"):
+    for url in (
+        "/review/rules/nope",
+        "/review/advice/nope",
+        "/review/questions/nope",
+        "/review/static/docs-init.js",
+        "/review/static/..%2F__init__.py",
+    ):
         missing = client.get(url)
         assert missing.status_code == 404 and missing.mimetype == "application/problem+json", url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/review/tree?lang=en",
+        "/review/questions/harassment?lang=en",
+        "/review/questions/harassment?lang=zh",
+        "/review/advice/keep_evidence?lang=en",
+    ],
+)
+def test_the_new_pages_escape_hostile_texts(hostile_client: FlaskClient, url: str) -> None:
+    html = hostile_client.get(url).get_data(as_text=True)
+    assert "<script>alert" not in html and "<b>not a label" not in html
+    assert "&lt;script&gt;alert(" in html or "&lt;b&gt;not a label" in html
+
+
+@pytest.fixture(scope="module")
+def hostile_client() -> FlaskClient:
+    from test_hostile_texts import HTML_LIKE, YAML_TEXT
+
+    from kb.advisor import Advisor
+
+    texts = read_texts(MINI)
+    texts = variant(
+        texts,
+        "rules.yaml",
+        "title: {zh: 保留证据, en: Keep evidence}",
+        f"title: {{zh: {YAML_TEXT}, en: {YAML_TEXT}}}",
+    )
+    texts = variant(
+        texts, "rules.yaml", 'label: {zh: 是, en: "yes"}', f"label: {{zh: {YAML_TEXT}, en: {YAML_TEXT}}}"
+    )
+    texts = variant(
+        texts,
+        "rules.yaml",
+        'text: {zh: 骚扰？, en: "Harassment?"}',
+        f'text: {{zh: "{HTML_LIKE}", en: "{HTML_LIKE}"}}',
+    )
+    return create_app(advisor=Advisor(load_texts(texts))).test_client()

@@ -76,7 +76,7 @@ def _problems(page: Page) -> list[str]:
 
 def test_the_tree_is_visible_zoomable_and_links_to_rules(server: str, page: Page) -> None:
     problems = _problems(page)
-    page.goto(f"{server}/review?lang=en")
+    page.goto(f"{server}/review/tree?lang=en")
     tree = page.locator("#tree-viewer svg")
     expect(tree).to_be_visible()
     box = tree.bounding_box()
@@ -101,8 +101,11 @@ def test_the_tree_is_visible_zoomable_and_links_to_rules(server: str, page: Page
 def test_try_a_case_shows_the_advice_and_the_highlighted_path(server: str, page: Page) -> None:
     problems = _problems(page)
     page.goto(f"{server}/review/case?lang=en")
+    kinds = page.locator("fieldset[data-field='harassment_kinds'] input[value='threats']")
+    expect(kinds).to_be_disabled()  # no answer to "harassment" yet
     page.fill("input[data-field='days_overdue']", CASE["days_overdue"])
-    page.check("input[data-field='harassment']")
+    page.select_option("select[data-field='harassment']", "true")
+    expect(kinds).to_be_enabled()
     page.check("fieldset[data-field='harassment_kinds'] input[value='contacts_third_parties']")
     page.select_option("select[data-field='hardship']", CASE["hardship"])
     page.select_option("select[data-field='credit_reported']", CASE["credit_reported"])
@@ -137,9 +140,161 @@ def test_try_a_case_shows_the_advice_and_the_highlighted_path(server: str, page:
 
     assert problems == []
 
-    # a case the API refuses (kinds of harassment without harassment) shows the field it names
-    page.uncheck("input[data-field='harassment']")
+    # "no" to harassment clears and disables its kinds; the case is then one the API takes
+    page.select_option("select[data-field='harassment']", "false")
+    expect(kinds).to_be_disabled()
+    assert page.locator("fieldset[data-field='harassment_kinds'] input:checked").count() == 0
+    # a field left blank is named by its label, in the page's language, and nothing is sent
+    page.fill("input[data-field='days_overdue']", "")
     page.click("#case-form button[type='submit']")
-    expect(page.locator("#case-answer-body ul.problem")).to_contain_text("harassment_kinds")
+    expect(page.locator("#case-answer-body ul.problem")).to_have_text("days overdue: must be filled in")
     expect(page.locator("#case-path svg")).to_have_count(0)
-    assert problems == ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"]
+    page.fill("input[data-field='days_overdue']", "99999")
+    page.click("#case-form button[type='submit']")
+    expect(page.locator("#case-answer-body ul.problem")).to_have_text(
+        "days overdue: must be between 0 and 36500"
+    )
+    assert problems == []
+
+
+def test_the_case_form_speaks_chinese_on_the_chinese_page(server: str, page: Page) -> None:
+    problems = _problems(page)
+    page.goto(f"{server}/review/case")
+    page.click("#case-form button[type='submit']")
+    errors = page.locator("#case-answer-body ul.problem li").all_inner_texts()
+    assert errors and all(text.endswith("必须填写") for text in errors), errors
+    assert not [text for text in errors if re.search(r"[A-Za-z]", text)], errors
+    assert problems == []
+
+
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+MIN_FONT_PX = 11
+
+# every element of the overview with text of its own: its box and its computed font size
+_TEXTS = """root => Array.from(root.querySelectorAll('*'))
+  .filter(e => Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()))
+  .map(e => { const r = e.getBoundingClientRect(); return {
+      text: e.textContent.trim().slice(0, 40), font: parseFloat(getComputedStyle(e).fontSize),
+      left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width }; })"""
+
+
+def _phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def phone(browser: Browser) -> Iterator[Page]:
+    yield from _phone(browser)
+
+
+@pytest.fixture()
+def desktop(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_overview_fits_one_desktop_screen_at_100_percent(server: str, desktop: Page, lang: str) -> None:
+    problems = _problems(desktop)
+    desktop.goto(f"{server}/review?lang={lang}")
+    questions = desktop.locator("#overview .question-link")
+    count = requests.get(f"{server}/review?lang={lang}", timeout=10).text.count('class="question-link"')
+    assert count >= 10 and questions.count() == count
+    size = desktop.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert size[0] <= DESKTOP["width"] and size[1] <= DESKTOP["height"], size  # nothing to scroll to
+    texts = desktop.locator("main").evaluate(_TEXTS)
+    assert len(texts) > 3 * count
+    small = [t for t in texts if t["font"] < MIN_FONT_PX]
+    assert small == []
+    outside = [t for t in texts if t["bottom"] > DESKTOP["height"] or t["right"] > DESKTOP["width"]]
+    assert outside == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    desktop.screenshot(path=str(ARTIFACTS / f"review-overview-1440x900-{lang}.png"))
+    desktop.locator("#overview .question-link").nth(3).click()
+    expect(desktop.locator("#question-viewer svg")).to_be_visible()
+    expect(desktop.locator(".hint-pointer")).to_be_visible()
+    expect(desktop.locator(".hint-touch")).to_be_hidden()
+    assert problems == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_overview_reads_on_a_phone(server: str, phone: Page, lang: str) -> None:
+    problems = _problems(phone)
+    phone.goto(f"{server}/review?lang={lang}")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]  # no sideways scrolling
+    texts = phone.locator("main").evaluate(_TEXTS)
+    assert [t for t in texts if t["font"] < MIN_FONT_PX] == []
+    assert [t for t in texts if t["left"] < 0 or t["right"] > PHONE["width"]] == []
+    questions = phone.locator("#overview .question-link")
+    for index in range(questions.count()):
+        expect(questions.nth(index)).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / f"review-overview-390x844-{lang}.png"), full_page=True)
+    assert problems == []
+
+
+def test_a_question_drawing_pinch_zooms_on_a_phone_with_the_touch_hint(server: str, phone: Page) -> None:
+    problems = _problems(phone)
+    phone.goto(f"{server}/review/questions/harassment?lang=en")
+    expect(phone.locator(".hint-touch")).to_be_visible()
+    expect(phone.locator(".hint-pointer")).to_be_hidden()
+    assert "Ctrl" not in phone.locator("main").inner_text()
+    viewer = phone.locator("#question-viewer")
+    drawing = phone.locator("#question-viewer svg")
+    expect(drawing).to_be_visible()
+    viewer.scroll_into_view_if_needed()
+    box = viewer.bounding_box()
+    assert box is not None
+    before = drawing.bounding_box()["width"]  # type: ignore[index]
+    x, y = box["x"] + box["width"] / 2, box["y"] + min(box["height"], 200) / 2
+    # two real touch points through the DevTools protocol, moved apart: a pinch-out
+    cdp = phone.context.new_cdp_session(phone)
+
+    def touch(kind: str, spread: float) -> None:
+        points = (
+            []
+            if kind == "touchEnd"
+            else [
+                {"x": x - spread, "y": y, "id": 1},
+                {"x": x + spread, "y": y, "id": 2},
+            ]
+        )
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 20)
+    for spread in (30, 45, 60):
+        touch("touchMove", spread)
+    touch("touchEnd", 0)
+    after = drawing.bounding_box()["width"]  # type: ignore[index]
+    assert after > before * 2.5, (before, after)
+    expect(phone.locator(".zoom-level")).not_to_have_text(re.compile(r"^(38|39)%$"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "review-question-pinched-390x844.png"))
+    assert problems == []
+
+
+def test_the_law_catalogue_filters_as_you_type(server: str, desktop: Page) -> None:
+    problems = _problems(desktop)
+    desktop.goto(f"{server}/review/laws?lang=en")
+    entries = desktop.locator("section.law-entry")
+    total = entries.count()
+    assert total > 20 and desktop.locator(".law-index li").count() > 3
+    desktop.fill("#law-filter", "Art. 585")
+    visible = desktop.locator("section.law-entry:visible")
+    expect(visible).to_have_count(1)
+    expect(visible.first).to_contain_text("Civil Code")
+    expect(desktop.locator("section.instrument:visible")).to_have_count(1)
+    desktop.fill("#law-filter", "no such words anywhere")
+    expect(desktop.locator("#law-filter-none")).to_be_visible()
+    desktop.fill("#law-filter", "")
+    expect(desktop.locator("section.law-entry:visible")).to_have_count(total)
+    assert problems == []

@@ -8,10 +8,12 @@ scripts from this service only. The view models below are pure functions of the 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
 from flask.blueprints import BlueprintSetupState
@@ -20,12 +22,12 @@ from pydantic_core import PydanticUndefined
 from werkzeug.exceptions import NotFound
 
 from kb.advisor import Advisor
-from kb.conditions import ALWAYS
+from kb.conditions import ALWAYS, All, AnyOf, Condition, Not, Test
 from kb.diagram.dot import Href
-from kb.diagram.graph import Link, decision_tree
+from kb.diagram.graph import Link, decision_tree, question_tree
 from kb.diagram.render import audit_set, render
 from kb.facts import AdviceRequest
-from kb.model import ALWAYS_IN_FORCE, LANGS, Lang, Law, RuleBook
+from kb.model import ALWAYS_IN_FORCE, Lang, Law, RuleBook
 from kb.wording import describe, describe_dates
 from webapi.problems import problem_response
 
@@ -33,7 +35,16 @@ blueprint = Blueprint("review", __name__, url_prefix="/review")
 EXTENSION = "overdue_advisor_review"
 STATIC = Path(__file__).parent / "static"
 # the only files served under /review/static/: name → media type
-STATIC_FILES = {"review.css": "text/css", "review.js": "text/javascript", "case.js": "text/javascript"}
+STATIC_FILES = {
+    "review.css": "text/css",
+    "review.js": "text/javascript",
+    "case.js": "text/javascript",
+    "laws.js": "text/javascript",
+}
+# where the rules' files can be read, e.g. https://host/repo/blob/{rev}/{path}#L{line}
+SOURCE_URL_ENV = "OVERDUE_ADVISOR_SOURCE_URL"
+SOURCE_REV_ENV = "OVERDUE_ADVISOR_SOURCE_REV"  # {rev} in the template; default "main"
+RULES_IN_REPOSITORY = "rules"  # the rules folder's path in the repository, for {path}
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -44,104 +55,171 @@ _UI: dict[Lang, dict[str, str]] = {
         "other_lang": "English",
         "review": "规则审阅",
         "version": "规则版本",
-        "tree": "决策树",
+        "overview": "决策树总览",
+        "overview_about": (
+            "按提问顺序列出每个问题及其分支；点击问题打开它的图（条件、建议、法条），点击分支打开规则。"
+        ),
+        "whole_tree": "完整决策树",
+        "tree": "完整决策树",
         "questions": "问题与规则",
         "laws": "法律目录",
         "case": "试一个案例",
         "diagrams": "审阅图（由规则生成）",
+        "diagram": "此问题的图",
         "zoom_in": "放大",
         "zoom_out": "缩小",
         "fit": "适合宽度",
         "zoom_hint": "按住 Ctrl 滚动滚轮可缩放，拖动可移动；点击方框打开对应的规则。",
+        "touch_hint": "双指张合可缩放，单指拖动可移动；点按方框打开对应的规则。",
         "choose_one": "只适用一个分支：第一个成立的",
         "choose_any": "每个成立的分支都适用",
         "asked_if": "仅在以下情况提问",
         "question": "问题",
+        "question_no": "第 {n} 题，共 {total} 题",
+        "branches": "分支",
         "rule": "规则",
         "when": "适用条件",
         "in_force": "有效期",
         "always_in_force": "不限日期",
         "advice": "增加的建议",
+        "advice_item": "建议",
         "action": "应做",
         "avoid": "不要做",
         "priority": "优先级",
+        "urgency": "紧迫程度",
+        "urgency_about": "优先级 {priority}（数字越小，在回答中越靠前）",
+        "steps": "步骤",
         "citations": "依据",
         "practice": "实务建议，不引用法条。",
+        "also_practice": "另含实务建议：步骤超出所引条文的内容。",
         "source": "官方来源",
         "not_binding": "自律规范或标准，非法律",
         "contacts": "增加的渠道",
         "defined_at": "定义位置",
+        "given_by": "给出此建议的规则与情形",
+        "given_by_none": "没有规则给出此建议",
+        "region": "情形",
         "cited_by": "引用它的规则",
         "cited_by_none": "没有规则引用",
         "via": "经由建议",
         "no_advice": "此分支不增加建议。",
+        "law_index": "法律与规范",
+        "entries": "{n} 条",
+        "filter": "筛选（法律名称、条文、摘要或编号）",
+        "filter_none": "没有符合筛选的条目。",
         "submit": "获取建议",
         "answer": "建议",
         "path": "在决策树中的路径",
         "stage": "逾期阶段",
         "trace": "适用的规则",
-        "refused": "请求被拒绝",
+        "refused": "请求被拒绝，请检查以下各项",
         "unknown": "不清楚",
+        "choose": "— 请选择 —",
+        "no_answer": "— 不回答 —",
         "yes": "是",
         "no": "否",
         "as_of": "建议针对的日期（留空为今天）",
-        "steps": "步骤",
         "waiting": "正在查询……",
         "failed": "服务没有回答",
+        "err_required": "必须填写",
+        "err_range": "必须在 {min} 到 {max} 之间",
+        "err_number": "必须是数字",
+        "err_integer": "必须是整数",
+        "err_enabled_by": "只有“{label}”选择“是”时才能填写",
+        "err_invalid": "这个值不被接受",
+        "enabled_by": "先在“{label}”选择“是”，才能选择这些。",
     },
     "en": {
         "other_lang": "中文",
         "review": "Rules review",
         "version": "rules version",
-        "tree": "Decision tree",
+        "overview": "The decision tree at a glance",
+        "overview_about": (
+            "Every question in the order it is asked, with its branches. A question opens its drawing "
+            "(conditions, advice, citations); a branch opens its rule."
+        ),
+        "whole_tree": "Whole tree",
+        "tree": "The whole decision tree",
         "questions": "Questions and rules",
         "laws": "Law catalog",
         "case": "Try a case",
         "diagrams": "Audit diagrams (drawn from the rules)",
+        "diagram": "This question drawn",
         "zoom_in": "Zoom in",
         "zoom_out": "Zoom out",
         "fit": "Fit width",
         "zoom_hint": "Ctrl + mouse wheel zooms, dragging moves; click a box to open its rule.",
+        "touch_hint": "Pinch with two fingers to zoom, drag with one to move; tap a box to open its rule.",
         "choose_one": "One branch applies: the first that holds",
         "choose_any": "Every branch that holds applies",
         "asked_if": "Asked only if",
         "question": "Question",
+        "question_no": "question {n} of {total}",
+        "branches": "Branches",
         "rule": "Rule",
         "when": "Applies when",
         "in_force": "In force",
         "always_in_force": "on every date",
         "advice": "Advice it adds",
+        "advice_item": "Advice",
         "action": "What to do",
         "avoid": "What not to do",
         "priority": "priority",
+        "urgency": "Urgency",
+        "urgency_about": "priority {priority} (the lower, the earlier in an answer)",
+        "steps": "Steps",
         "citations": "Legal basis",
         "practice": "Practical guidance: it rests on no article.",
+        "also_practice": "Also practical guidance: its steps go beyond what the cited articles say.",
         "source": "official source",
         "not_binding": "self-regulation or a standard, not law",
         "contacts": "Channels it adds",
         "defined_at": "Defined at",
+        "given_by": "The rules and situations that give it",
+        "given_by_none": "No rule gives it",
+        "region": "Situation",
         "cited_by": "Rules that cite it",
         "cited_by_none": "No rule cites it",
         "via": "through the advice",
         "no_advice": "This branch adds no advice.",
+        "law_index": "Laws and standards",
+        "entries": "{n} entries",
+        "filter": "Filter (law, article, summary or id)",
+        "filter_none": "No entry matches the filter.",
         "submit": "Get the advice",
         "answer": "The advice",
         "path": "Its path through the tree",
         "stage": "Stage",
         "trace": "Rules applied",
-        "refused": "The request was refused",
+        "refused": "The request was refused; please check",
         "unknown": "not known",
+        "choose": "— choose —",
+        "no_answer": "— no answer —",
         "yes": "yes",
         "no": "no",
         "as_of": "Advice for the date (blank: today)",
-        "steps": "Steps",
         "waiting": "Asking…",
         "failed": "The service did not answer",
+        "err_required": "must be filled in",
+        "err_range": "must be between {min} and {max}",
+        "err_number": "must be a number",
+        "err_integer": "must be a whole number",
+        "err_enabled_by": "can only be filled in when \u201c{label}\u201d is yes",
+        "err_invalid": "this value is not accepted",
+        "enabled_by": "Answer \u201c{label}\u201d with yes first to choose these.",
     },
 }
 
 
 # ---- view models: pure functions of the rule book ----
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """A `file:line` of the rules, with its address when a source URL template is configured."""
+
+    text: str
+    url: str | None
 
 
 @dataclass(frozen=True)
@@ -163,7 +241,7 @@ class AdviceView:
     priority: int
     steps: tuple[str, ...]
     citations: tuple[CitationView, ...]
-    practice: bool
+    practice: str | None  # the practice label, worded to agree with the citations; None: not practice
 
 
 @dataclass(frozen=True)
@@ -199,7 +277,28 @@ class RuleView:
     in_force: str
     advice: tuple[AdviceView, ...]
     contacts: tuple[ContactView, ...]
-    defined_at: str
+    defined_at: SourceLink
+
+
+@dataclass(frozen=True)
+class Giver:
+    """A rule that gives an advice item, and the situation (region of inputs and dates) it covers."""
+
+    rule_id: str
+    label: str
+    question_id: str
+    question: str
+    condition: str
+    asked_if: str | None
+    in_force: str
+    defined_at: SourceLink
+
+
+@dataclass(frozen=True)
+class AdvicePage:
+    advice: AdviceView
+    defined_at: SourceLink
+    given_by: tuple[Giver, ...]
 
 
 @dataclass(frozen=True)
@@ -214,6 +313,16 @@ class CitingRule:
 class LawView:
     citation: CitationView
     cited_by: tuple[CitingRule, ...]
+    defined_at: SourceLink
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One law or standard of the catalogue with the entries (articles) it has, in catalogue order."""
+
+    anchor: str
+    name: str
+    laws: tuple[LawView, ...]
 
 
 @dataclass(frozen=True)
@@ -222,10 +331,22 @@ class FormField:
     label: str
     kind: str  # integer, number, boolean, nullable_boolean, enum, set
     options: tuple[tuple[str, str], ...] = ()
-    default: str = ""
+    placeholder: str = ""
     minimum: str = ""
     maximum: str = ""
     required: bool = False
+    enabled_by: str = ""  # the boolean input that must be yes for this one to be answered
+    enabled_note: str = ""
+    enabled_error: str = ""
+
+
+def source_link(template: str | None, rev: str, source: Any) -> SourceLink:
+    """`file:line` and, with a template, its address ({rev}, {path} and {line} filled in, quoted)."""
+    text = str(source)
+    if not template:
+        return SourceLink(text, None)
+    path = quote(f"{RULES_IN_REPOSITORY}/{source.file}", safe="/")
+    return SourceLink(text, template.format(rev=quote(rev, safe=""), path=path, line=int(source.line)))
 
 
 def question_views(book: RuleBook, lang: Lang) -> tuple[QuestionView, ...]:
@@ -246,7 +367,21 @@ def question_views(book: RuleBook, lang: Lang) -> tuple[QuestionView, ...]:
     )
 
 
-def rule_view(book: RuleBook, rule_id: str, lang: Lang) -> RuleView | None:
+def rule_views(
+    book: RuleBook, question_id: str, lang: Lang, template: str | None = None, rev: str = "main"
+) -> tuple[RuleView, ...]:
+    return tuple(
+        view
+        for placed in book.rules
+        if placed.question_id == question_id
+        for view in [rule_view(book, placed.rule_id, lang, template, rev)]
+        if view is not None
+    )
+
+
+def rule_view(
+    book: RuleBook, rule_id: str, lang: Lang, template: str | None = None, rev: str = "main"
+) -> RuleView | None:
     placed = next((placed for placed in book.rules if placed.rule_id == rule_id), None)
     if placed is None:
         return None
@@ -258,7 +393,7 @@ def rule_view(book: RuleBook, rule_id: str, lang: Lang) -> RuleView | None:
         question=question,
         condition=describe(book, rule.when, lang),
         in_force=_dates(rule.in_force, lang),
-        advice=tuple(_advice_view(book, advice_id, lang) for advice_id in rule.advice),
+        advice=tuple(advice_view(book, advice_id, lang) for advice_id in rule.advice),
         contacts=tuple(
             ContactView(
                 book.contacts[cid].name(lang),
@@ -267,11 +402,42 @@ def rule_view(book: RuleBook, rule_id: str, lang: Lang) -> RuleView | None:
             )
             for cid in rule.contacts
         ),
-        defined_at=str(rule.defined_at),
+        defined_at=source_link(template, rev, rule.defined_at),
     )
 
 
-def law_views(book: RuleBook, lang: Lang) -> tuple[LawView, ...]:
+def advice_page(
+    book: RuleBook, advice_id: str, lang: Lang, template: str | None = None, rev: str = "main"
+) -> AdvicePage | None:
+    """An advice item with every rule that gives it and the situation each covers."""
+    if advice_id not in book.advice:
+        return None
+    givers = tuple(
+        Giver(
+            rule_id=placed.rule_id,
+            label=placed.rule.label(lang),
+            question_id=placed.question_id,
+            question=placed.question.text(lang),
+            condition=describe(book, placed.rule.when, lang),
+            asked_if=describe(book, placed.question.ask_if, lang)
+            if placed.question.ask_if != ALWAYS
+            else None,
+            in_force=_dates(placed.rule.in_force, lang),
+            defined_at=source_link(template, rev, placed.rule.defined_at),
+        )
+        for placed in book.rules
+        if advice_id in placed.rule.advice
+    )
+    return AdvicePage(
+        advice=advice_view(book, advice_id, lang),
+        defined_at=source_link(template, rev, book.advice[advice_id].defined_at),
+        given_by=givers,
+    )
+
+
+def law_views(
+    book: RuleBook, lang: Lang, template: str | None = None, rev: str = "main"
+) -> tuple[LawView, ...]:
     citing: dict[str, dict[str, list[str]]] = {law_id: {} for law_id in book.laws}
     for placed in book.rules:
         for advice_id in placed.rule.advice:
@@ -293,46 +459,110 @@ def law_views(book: RuleBook, lang: Lang) -> tuple[LawView, ...]:
                 )
                 for rid, titles in citing[law_id].items()
             ),
+            defined_at=source_link(template, rev, law.defined_at),
         )
         for law_id, law in book.laws.items()
     )
 
 
+def instruments(laws: tuple[LawView, ...]) -> tuple[Instrument, ...]:
+    """The catalogue grouped by law or standard, each in the order it first appears in laws.yaml."""
+    groups: dict[str, list[LawView]] = {}
+    for law in laws:
+        groups.setdefault(law.citation.law, []).append(law)
+    return tuple(
+        Instrument(f"instrument-{number}", name, tuple(entries))
+        for number, (name, entries) in enumerate(groups.items(), 1)
+    )
+
+
 def form_fields(book: RuleBook, lang: Lang) -> tuple[FormField, ...]:
-    """One field per input of the rules, shaped by its type; defaults are the API's."""
+    """One field per input of the rules, shaped by its type, none with an answer chosen for the user.
+
+    A field left blank is not sent, so the API's default applies (its placeholder says which); a
+    field the API requires is marked required. A set input asked only when a boolean input is true
+    (as the tree's `ask_if` says) is disabled until that input is answered yes.
+    """
     ui = _UI[lang]
+    gates = _enabled_by(book)
     fields = []
     for name, spec in book.inputs.items():
         declared = AdviceRequest.model_fields[name].default
-        default = "" if declared in (PydanticUndefined, None) else declared
+        required = declared is PydanticUndefined and not spec.nullable
         values = tuple((value, text(lang)) for value, text in (spec.values or {}).items())
         label = spec.label(lang)
+        blank = ui["choose"] if required else ui["no_answer"]
         if spec.type in ("integer", "number"):
             fields.append(
                 FormField(
                     name,
                     label,
                     spec.type,
-                    default=str(default),
+                    placeholder="" if declared in (PydanticUndefined, None) else str(declared),
                     minimum=_number(spec.min),
                     maximum=_number(spec.max),
-                    required=not spec.nullable and declared is PydanticUndefined,
+                    required=required,
                 )
             )
-        elif spec.type == "boolean" and spec.nullable:
-            options = (("", ui["unknown"]), ("true", ui["yes"]), ("false", ui["no"]))
-            fields.append(FormField(name, label, "nullable_boolean", options))
         elif spec.type == "boolean":
-            fields.append(FormField(name, label, "boolean", default="true" if default is True else ""))
+            options = (("", blank), ("true", ui["yes"]), ("false", ui["no"]))
+            kind = "nullable_boolean" if spec.nullable else "boolean"
+            fields.append(FormField(name, label, kind, options, required=required))
         elif spec.type == "enum":
-            fields.append(FormField(name, label, "enum", values, default=str(default or values[0][0])))
+            fields.append(FormField(name, label, "enum", (("", blank), *values), required=required))
         else:
-            fields.append(FormField(name, label, "set", values))
+            gate = gates.get(name, "")
+            gate_label = book.inputs[gate].label(lang) if gate else ""
+            fields.append(
+                FormField(
+                    name,
+                    label,
+                    "set",
+                    values,
+                    enabled_by=gate,
+                    enabled_note=ui["enabled_by"].format(label=gate_label) if gate else "",
+                    enabled_error=ui["err_enabled_by"].format(label=gate_label) if gate else "",
+                )
+            )
     return tuple(fields)
 
 
-def _advice_view(book: RuleBook, advice_id: str, lang: Lang) -> AdviceView:
+def _enabled_by(book: RuleBook) -> dict[str, str]:
+    """Set inputs that the tree asks about only when one boolean input is true: input → that input."""
+    gates: dict[str, str] = {}
+    for question in book.questions.values():
+        gate = question.ask_if
+        if not (isinstance(gate, Test) and gate.op == "is" and gate.value is True):
+            continue
+        for rule in question.branches.values():
+            for fact in _facts(rule.when):
+                if fact in book.inputs and book.inputs[fact].type == "set":
+                    gates[fact] = gate.fact
+    return gates
+
+
+def _facts(condition: Condition) -> set[str]:
+    if isinstance(condition, Test):
+        return {condition.fact}
+    if isinstance(condition, Not):
+        return _facts(condition.part)
+    if isinstance(condition, All | AnyOf):
+        return {fact for part in condition.parts for fact in _facts(part)}
+    return set()
+
+
+def form_messages(book: RuleBook, lang: Lang) -> dict[str, str]:
+    """The case form's error texts, in the page's language, for its script (data-* attributes)."""
+    ui = _UI[lang]
+    return {key: ui[key] for key in ("err_required", "err_range", "err_number", "err_integer", "err_invalid")}
+
+
+def advice_view(book: RuleBook, advice_id: str, lang: Lang) -> AdviceView:
     advice = book.advice[advice_id]
+    ui = _UI[lang]
+    practice = None
+    if advice.practice:
+        practice = ui["also_practice"] if advice.legal_basis else ui["practice"]
     return AdviceView(
         id=advice_id,
         kind=advice.kind,
@@ -340,7 +570,7 @@ def _advice_view(book: RuleBook, advice_id: str, lang: Lang) -> AdviceView:
         priority=advice.priority,
         steps=tuple(step(lang) for step in advice.steps),
         citations=tuple(_citation(law_id, book.laws[law_id], lang) for law_id in advice.legal_basis),
-        practice=advice.practice,
+        practice=practice,
     )
 
 
@@ -374,7 +604,9 @@ def links(lang: Lang) -> Href:
         if link.kind == "rule":
             return url_for("review.rule", rule_id=link.id, lang=lang)
         if link.kind == "question":
-            return url_for("review.index", lang=lang, _anchor=f"q-{link.id}")
+            return url_for("review.question", question_id=link.id, lang=lang)
+        if link.kind == "advice":
+            return url_for("review.advice", advice_id=link.id, lang=lang)
         if link.kind == "law":
             return url_for("review.laws", lang=lang, _anchor=f"law-{link.id}")
         return None
@@ -385,15 +617,23 @@ def links(lang: Lang) -> Href:
 # ---- the pages ----
 
 
-class _Trees:
-    """The whole tree drawn with links, once per language."""
+class _Review:
+    """What the pages share: the served rules, their drawings with links (drawn once each), and
+    where their source files can be read."""
 
-    def __init__(self, book: RuleBook) -> None:
+    def __init__(self, book: RuleBook, source_url: str | None, source_rev: str) -> None:
         self.book = book
-        self.svg = lru_cache(maxsize=len(LANGS))(self._svg)
+        self.source_url = source_url or None
+        self.source_rev = source_rev
+        self.svg = lru_cache(maxsize=2 * (len(book.questions) + 1))(self._svg)
 
-    def _svg(self, lang: Lang) -> Markup:
-        drawn = render(decision_tree(self.book, lang), "svg", links(lang)).decode("utf-8")
+    def _svg(self, lang: Lang, question_id: str | None) -> Markup:
+        graph = (
+            decision_tree(self.book, lang)
+            if question_id is None
+            else question_tree(self.book, lang, question_id)
+        )
+        drawn = render(graph, "svg", links(lang)).decode("utf-8")
         # dot writes every text escaped for XML; only the prolog before <svg> is dropped to inline it
         return Markup(drawn[drawn.index("<svg") :])
 
@@ -407,12 +647,31 @@ class _Refused(Exception):
 @blueprint.record_once
 def _set_up(state: BlueprintSetupState) -> None:
     advisor: Advisor = state.app.extensions["overdue_advisor"]
-    state.app.extensions[EXTENSION] = _Trees(advisor.book)
+    config = state.app.config
+    template = config.get(SOURCE_URL_ENV) or os.environ.get(SOURCE_URL_ENV) or None
+    rev = config.get(SOURCE_REV_ENV) or os.environ.get(SOURCE_REV_ENV) or "main"
+    if template:
+        check_source_url(template)
+    state.app.extensions[EXTENSION] = _Review(advisor.book, template, rev)
+
+
+def check_source_url(template: str) -> None:
+    """Refuse at start-up a template that is not an http(s) address or names an unknown field."""
+    if not template.startswith(("https://", "http://")) or any(c in template for c in "\"'<> "):
+        raise ValueError(f"{SOURCE_URL_ENV} must be an http(s) address, got {template!r}")
+    try:
+        template.format(rev="r", path="p", line=1)
+    except (KeyError, IndexError, ValueError) as error:
+        raise ValueError(f"{SOURCE_URL_ENV} may use only {{rev}}, {{path}} and {{line}}: {error}") from None
 
 
 @blueprint.errorhandler(_Refused)
 def _refused(error: _Refused) -> Response:
     return problem_response(400, "Bad Request", "The request was refused: lang.", error.errors)
+
+
+def _review() -> _Review:
+    return current_app.extensions[EXTENSION]
 
 
 def _book() -> RuleBook:
@@ -449,35 +708,80 @@ def _page(template: str, lang: Lang, **context: Any) -> Response:
 def index() -> Response:
     lang = _lang()
     book = _book()
-    trees: _Trees = current_app.extensions[EXTENSION]
+    questions = question_views(book, lang)
     return _page(
         "review/index.html",
         lang,
-        tree_svg=trees.svg(lang),
+        questions=questions,
+        branch_count=sum(len(question.branches) for question in questions),
+    )
+
+
+@blueprint.get("/tree")
+def tree() -> Response:
+    lang = _lang()
+    book = _book()
+    return _page(
+        "review/tree.html",
+        lang,
+        tree_svg=_review().svg(lang, None),
         questions=question_views(book, lang),
         diagram_names=[diagram.name for diagram in audit_set(book)],
+    )
+
+
+@blueprint.get("/questions/<question_id>")
+def question(question_id: str) -> Response:
+    lang = _lang()
+    book = _book()
+    review = _review()
+    view = next((q for q in question_views(book, lang) if q.id == question_id), None)
+    if view is None:
+        raise NotFound()
+    return _page(
+        "review/question.html",
+        lang,
+        question=view,
+        total=len(book.questions),
+        defined_at=source_link(review.source_url, review.source_rev, book.questions[question_id].defined_at),
+        rules=rule_views(book, question_id, lang, review.source_url, review.source_rev),
+        question_svg=review.svg(lang, view.id),
     )
 
 
 @blueprint.get("/rules/<rule_id>")
 def rule(rule_id: str) -> Response:
     lang = _lang()
-    view = rule_view(_book(), rule_id, lang)
+    review = _review()
+    view = rule_view(_book(), rule_id, lang, review.source_url, review.source_rev)
     if view is None:
         raise NotFound()
     return _page("review/rule.html", lang, rule=view)
 
 
+@blueprint.get("/advice/<advice_id>")
+def advice(advice_id: str) -> Response:
+    lang = _lang()
+    review = _review()
+    view = advice_page(_book(), advice_id, lang, review.source_url, review.source_rev)
+    if view is None:
+        raise NotFound()
+    return _page("review/advice.html", lang, page=view)
+
+
 @blueprint.get("/laws")
 def laws() -> Response:
     lang = _lang()
-    return _page("review/laws.html", lang, laws=law_views(_book(), lang))
+    review = _review()
+    grouped = instruments(law_views(_book(), lang, review.source_url, review.source_rev))
+    return _page("review/laws.html", lang, instruments=grouped, total=sum(len(i.laws) for i in grouped))
 
 
 @blueprint.get("/case")
 def case() -> Response:
     lang = _lang()
-    return _page("review/case.html", lang, fields=form_fields(_book(), lang))
+    book = _book()
+    return _page("review/case.html", lang, fields=form_fields(book, lang), messages=form_messages(book, lang))
 
 
 @blueprint.get("/static/<name>")

@@ -86,9 +86,9 @@ _WORDS: dict[Lang, dict[str, str]] = {
     "zh": {
         "tree": "决策树",
         "stage_tree": "决策树：{stage}",
+        "question_tree": "决策树中的一题：{question}",
         "path_tree": "决策树：一个案例的路径",
         "rules_view": "规则、它们给出的建议和引用的法律",
-        "version": "规则版本 {version}",
         "question_no": "第 {n} 题，共 {total} 题",
         "start": "开始：借款人的情况",
         "end": "得出建议",
@@ -101,6 +101,7 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "not_asked": "不问此题",
         "none_applies": "均不适用",
         "practice": "实务建议，不引用法条",
+        "also_practice": "另含实务建议（超出所引条文）",
         "action": "应做，优先级 {priority}",
         "avoid": "不要做，优先级 {priority}",
         "not_binding": "自律规范或标准，非法律",
@@ -128,9 +129,9 @@ _WORDS: dict[Lang, dict[str, str]] = {
     "en": {
         "tree": "decision tree",
         "stage_tree": "decision tree for one stage: {stage}",
+        "question_tree": "one question of the decision tree: {question}",
         "path_tree": "decision tree with the path of one case",
         "rules_view": "rules, the advice they give and the laws they cite",
-        "version": "rules version {version}",
         "question_no": "question {n} of {total}",
         "start": "start: the borrower's situation",
         "end": "the answer",
@@ -143,6 +144,7 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "not_asked": "not asked",
         "none_applies": "none applies",
         "practice": "practical guidance, no article cited",
+        "also_practice": "also practical guidance, beyond the articles cited",
         "action": "what to do, priority {priority}",
         "avoid": "what not to do, priority {priority}",
         "not_binding": "self-regulation or a standard, not law",
@@ -187,65 +189,25 @@ def decision_tree(
     """
     words = _WORDS[lang]
     taken = frozenset(path) if path is not None else None
-    width = STAGE_WIDTH if stage else TREE_WIDTH
-
-    def state(on_path: bool) -> State:
-        if taken is None:
-            return "plain"
-        return "taken" if on_path else "dimmed"
-
     questions = [
-        (qid, question, _branches_in_stage(book, question, stage))
+        (qid, _branches_in_stage(book, question, stage))
         for qid, question in book.questions.items()
         if stage is None or _possible(book, question.ask_if, stage) is not False
     ]
     clusters: list[Cluster] = [_tree_legend(lang, compact=stage is not None, path=taken is not None)]
     edges: list[Edge] = [Edge("key_question", "key_rule", "branch")]
     previous = "start"
-    for number, (qid, question, branches) in enumerate(questions, 1):
-        asked = taken is None or qid in taken
-        q_name, join = f"q_{qid}", f"j_{qid}"
-        nodes = [
-            Node(
-                q_name,
-                "question",
-                heading=wrap(question.text(lang), width),
-                lines=_question_lines(book, question, lang, width),
-                link=Link("question", qid),
-                state=state(asked),
-            )
-        ]
-        edges.append(Edge(previous, q_name, "enter", state=state(True)))
-        for rid, rule in branches:
-            on_path = taken is not None and rid in taken
-            r_name = f"r_{rid}"
-            nodes.append(
-                Node(
-                    r_name,
-                    "rule",
-                    heading=wrap(f"{rid}{words['colon']}{rule.label(lang)}", width),
-                    lines=_rule_lines(book, rule, lang, width, compact=stage is not None),
-                    link=Link("rule", rid),
-                    state=state(on_path),
-                )
-            )
-            edges.append(Edge(q_name, r_name, "branch", state=state(on_path)))
-            edges.append(Edge(r_name, join, "join", state=state(on_path)))
-        nodes.append(Node(join, "join", state=state(True)))
-        if question.ask_if != ALWAYS and (
-            stage is None or _possible(book, question.ask_if, stage) is not True
-        ):
-            edges.append(Edge(q_name, join, "skip", (words["not_asked"],), state(not asked)))
-        if question.choose == "any" and not any(_certain(book, rule, stage) for _, rule in branches):
-            none_taken = asked and not any(taken is not None and rid in taken for rid, _ in branches)
-            edges.append(Edge(q_name, join, "none", (words["none_applies"],), state(none_taken)))
+    for number, (qid, branches) in enumerate(questions, 1):
         label = words["question_no"].format(n=number, total=len(questions))
-        clusters.append(Cluster(f"cluster_{qid}", label, tuple(nodes)))
-        previous = join
-    edges.append(Edge(previous, "end", "enter", state=state(True)))
+        cluster, inner = _question_cluster(book, lang, qid, branches, label, stage=stage, taken=taken)
+        clusters.append(cluster)
+        edges.append(Edge(previous, f"q_{qid}", "enter", state=_state(taken, True)))
+        edges.extend(inner)
+        previous = f"j_{qid}"
+    edges.append(Edge(previous, "end", "enter", state=_state(taken, True)))
     outside = (
-        Node("start", "start", heading=(words["start"],), state=state(True)),
-        Node("end", "end", heading=(words["end"],), state=state(True)),
+        Node("start", "start", heading=(words["start"],), state=_state(taken, True)),
+        Node("end", "end", heading=(words["end"],), state=_state(taken, True)),
     )
     if path is not None:
         what, name = words["path_tree"], "path"
@@ -265,9 +227,97 @@ def decision_tree(
     )
 
 
+def question_tree(book: RuleBook, lang: Lang, question_id: str) -> Graph:
+    """One question drawn alone, with every branch's condition, dates, advice and citations.
+
+    It draws nothing of any other question (not even its number in the tree), so that a rules
+    edit changes the drawing of a question only when it changes what that question shows.
+    """
+    words = _WORDS[lang]
+    question = book.questions[question_id]
+    branches = list(question.branches.items())
+    cluster, edges = _question_cluster(book, lang, question_id, branches, question_id, stage=None, taken=None)
+    outside = (
+        Node("from", "join"),
+        Node("to", "join"),
+    )
+    return Graph(
+        name=f"question-{question_id}",
+        lang=lang,
+        title=_title(book, lang, words["question_tree"].format(question=question.text(lang))),
+        direction="TB",
+        clusters=(_tree_legend(lang, compact=False, path=False), cluster),
+        nodes=outside,
+        edges=(
+            Edge("key_question", "key_rule", "branch"),
+            Edge("from", f"q_{question_id}", "enter"),
+            *edges,
+            Edge(f"j_{question_id}", "to", "enter"),
+        ),
+    )
+
+
+def _state(taken: frozenset[str] | None, on_path: bool) -> State:
+    if taken is None:
+        return "plain"
+    return "taken" if on_path else "dimmed"
+
+
+def _question_cluster(
+    book: RuleBook,
+    lang: Lang,
+    qid: str,
+    branches: Sequence[tuple[str, Rule]],
+    label: str,
+    *,
+    stage: str | None,
+    taken: frozenset[str] | None,
+) -> tuple[Cluster, list[Edge]]:
+    """A question's frame (the question, its branches, the point where they join) and its edges."""
+    words = _WORDS[lang]
+    question = book.questions[qid]
+    width = STAGE_WIDTH if stage else TREE_WIDTH
+    asked = taken is None or qid in taken
+    q_name, join = f"q_{qid}", f"j_{qid}"
+    nodes = [
+        Node(
+            q_name,
+            "question",
+            heading=wrap(question.text(lang), width),
+            lines=_question_lines(book, question, lang, width),
+            link=Link("question", qid),
+            state=_state(taken, asked),
+        )
+    ]
+    edges: list[Edge] = []
+    for rid, rule in branches:
+        on_path = taken is not None and rid in taken
+        r_name = f"r_{rid}"
+        nodes.append(
+            Node(
+                r_name,
+                "rule",
+                heading=wrap(f"{rid}{words['colon']}{rule.label(lang)}", width),
+                lines=_rule_lines(book, rule, lang, width, compact=stage is not None),
+                link=Link("rule", rid),
+                state=_state(taken, on_path),
+            )
+        )
+        edges.append(Edge(q_name, r_name, "branch", state=_state(taken, on_path)))
+        edges.append(Edge(r_name, join, "join", state=_state(taken, on_path)))
+    nodes.append(Node(join, "join", state=_state(taken, True)))
+    if question.ask_if != ALWAYS and (stage is None or _possible(book, question.ask_if, stage) is not True):
+        edges.append(Edge(q_name, join, "skip", (words["not_asked"],), _state(taken, not asked)))
+    if question.choose == "any" and not any(_certain(book, rule, stage) for _, rule in branches):
+        none_taken = asked and not any(taken is not None and rid in taken for rid, _ in branches)
+        edges.append(Edge(q_name, join, "none", (words["none_applies"],), _state(taken, none_taken)))
+    return Cluster(f"cluster_{qid}", label, tuple(nodes)), edges
+
+
 def _title(book: RuleBook, lang: Lang, what: str) -> tuple[str, ...]:
-    version = _WORDS[lang]["version"].format(version=book.kb_version)
-    return (f"{book.kb.name(lang)} — {what}", version)
+    # No rules version here: it changes with every edit, and a drawing must change only when what
+    # it draws does (diagrams/MANIFEST.json and the pages carry the version).
+    return (f"{book.kb.name(lang)} — {what}",)
 
 
 def _question_lines(book: RuleBook, question: Question, lang: Lang, width: int) -> tuple[str, ...]:
@@ -435,7 +485,7 @@ def rules_view(book: RuleBook, lang: Lang) -> Graph:
         advice = book.advice[advice_id]
         lines = list(wrap(words[advice.kind].format(priority=advice.priority), RULES_WIDTH))
         if advice.practice:
-            lines.extend(wrap(words["practice"], RULES_WIDTH))
+            lines.extend(wrap(words["also_practice" if advice.legal_basis else "practice"], RULES_WIDTH))
         outside.append(
             Node(
                 f"a_{advice_id}",

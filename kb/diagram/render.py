@@ -8,8 +8,10 @@ read SOURCE_DATE_EPOCH, and the graphviz package gives no way to pass an environ
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +19,7 @@ from os import cpu_count
 from typing import Literal
 
 from kb.diagram.dot import Href, to_dot
-from kb.diagram.graph import Graph, decision_tree, rules_view
+from kb.diagram.graph import Graph, decision_tree, question_tree, rules_view
 from kb.model import LANGS, RuleBook
 
 Format = Literal["svg", "png", "pdf"]
@@ -26,28 +28,73 @@ MEDIA_TYPES: dict[Format, str] = {"svg": "image/svg+xml", "png": "image/png", "p
 
 @dataclass(frozen=True)
 class AuditDiagram:
-    """One file of the audit set: its name in diagrams/ and how to draw it."""
+    """One file of the audit set: its name, how to draw it, and whether diagrams/ keeps it.
+
+    Committed files are text (SVG) or the whole tree as PDF, for printing; the rest (every PNG,
+    the per-stage trees) are drawn on request by the server or by `diagrams --png DIR`, so that
+    git never stores a megabyte of pixels per rules edit.
+    """
 
     name: str
     format: Format
     draw: Callable[[], Graph]
+    committed: bool = True
 
 
 def audit_set(book: RuleBook) -> tuple[AuditDiagram, ...]:
-    """Every audit diagram of `book`, in a fixed order: the whole tree (SVG, PNG, PDF), one tree per
-    stage (SVG, PNG) and the rules view (SVG, PNG), each in zh and en."""
+    """Every audit diagram of `book`, in a fixed order, each in zh and en: the whole tree (SVG and
+    PDF committed, PNG on request), one drawing per question (SVG committed, PNG on request), the
+    rules view (SVG committed, PNG on request) and one tree per stage (SVG and PNG on request)."""
     diagrams: list[AuditDiagram] = []
     for lang in LANGS:
         tree = partial(decision_tree, book, lang)
-        diagrams += [AuditDiagram(f"tree.{lang}.{fmt}", fmt, tree) for fmt in ("svg", "png", "pdf")]
+        diagrams += [
+            AuditDiagram(f"tree.{lang}.svg", "svg", tree),
+            AuditDiagram(f"tree.{lang}.pdf", "pdf", tree),
+            AuditDiagram(f"tree.{lang}.png", "png", tree, committed=False),
+        ]
+        for qid in book.questions:
+            one = partial(question_tree, book, lang, qid)
+            diagrams += [
+                AuditDiagram(f"question-{qid}.{lang}.svg", "svg", one),
+                AuditDiagram(f"question-{qid}.{lang}.png", "png", one, committed=False),
+            ]
+        rules = partial(rules_view, book, lang)
+        diagrams += [
+            AuditDiagram(f"rules.{lang}.svg", "svg", rules),
+            AuditDiagram(f"rules.{lang}.png", "png", rules, committed=False),
+        ]
         for stage in book.stages.bands:
             per_stage = partial(decision_tree, book, lang, stage=stage)
             diagrams += [
-                AuditDiagram(f"stage-{stage}.{lang}.{fmt}", fmt, per_stage) for fmt in ("svg", "png")
+                AuditDiagram(f"stage-{stage}.{lang}.{fmt}", fmt, per_stage, committed=False)
+                for fmt in ("svg", "png")
             ]
-        rules = partial(rules_view, book, lang)
-        diagrams += [AuditDiagram(f"rules.{lang}.{fmt}", fmt, rules) for fmt in ("svg", "png")]
     return tuple(diagrams)
+
+
+def committed(diagrams: tuple[AuditDiagram, ...]) -> tuple[AuditDiagram, ...]:
+    return tuple(diagram for diagram in diagrams if diagram.committed)
+
+
+def on_request(diagrams: tuple[AuditDiagram, ...], fmt: Format) -> tuple[AuditDiagram, ...]:
+    return tuple(diagram for diagram in diagrams if not diagram.committed and diagram.format == fmt)
+
+
+MANIFEST = "MANIFEST.json"
+
+
+def manifest(book: RuleBook, files: Mapping[str, bytes]) -> bytes:
+    """diagrams/MANIFEST.json: the rules version the files were drawn from and each file's sha256.
+
+    The version lives here, not in the drawings, so that a rules edit rewrites this small text and
+    only the drawings whose content changed. Keys sorted, LF line ends: byte-identical each run.
+    """
+    document = {
+        "rules": {"kb_version": book.kb_version, "digest": book.digest},
+        "files": {name: hashlib.sha256(content).hexdigest() for name, content in sorted(files.items())},
+    }
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def render(graph: Graph, fmt: Format, href: Href | None = None) -> bytes:

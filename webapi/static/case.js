@@ -20,11 +20,12 @@
       var name = input.dataset.field;
       var kind = input.dataset.kind;
       if (kind === "set") {
-        body[name] = Array.prototype.map.call(
-          input.querySelectorAll("input:checked"), function (box) { return box.value; });
-      } else if (kind === "boolean") {
-        body[name] = input.checked;
-      } else if (kind === "nullable_boolean") {
+        // a disabled set (asked only after a "yes" elsewhere) is not sent at all
+        if (!input.disabled) {
+          body[name] = Array.prototype.map.call(
+            input.querySelectorAll("input:checked"), function (box) { return box.value; });
+        }
+      } else if (kind === "boolean" || kind === "nullable_boolean") {
         if (input.value !== "") {
           body[name] = input.value === "true";
         }
@@ -37,6 +38,58 @@
       }
     });
     return body;
+  }
+
+  // The form's own checks, worded in the page's language (the browser's would be in its own).
+  function validate(form) {
+    var messages = form.dataset;
+    var errors = [];
+    form.querySelectorAll("[data-field][data-label]").forEach(function (input) {
+      var label = input.dataset.label;
+      var kind = input.dataset.kind;
+      if (input.disabled) {
+        return;
+      }
+      if (input.required && input.value === "" && !(input.validity && input.validity.badInput)) {
+        errors.push({ label: label, message: messages.errRequired });
+      } else if (kind === "integer" || kind === "number") {
+        if (input.validity.badInput) {
+          errors.push({ label: label, message: messages.errNumber });
+        } else if (input.value !== "") {
+          var value = Number(input.value);
+          var low = input.min === "" ? -Infinity : Number(input.min);
+          var high = input.max === "" ? Infinity : Number(input.max);
+          if (kind === "integer" && Math.floor(value) !== value) {
+            errors.push({ label: label, message: messages.errInteger });
+          } else if (value < low || value > high) {
+            errors.push({
+              label: label,
+              message: messages.errRange.replace("{min}", input.min).replace("{max}", input.max)
+            });
+          }
+        }
+      }
+    });
+    return errors;
+  }
+
+  // Gated sets (the kinds of harassment) can be answered only after a "yes" to their question.
+  function gate(form) {
+    form.querySelectorAll("fieldset[data-enabled-by]").forEach(function (set) {
+      var by = form.querySelector('[data-field="' + set.dataset.enabledBy + '"]');
+      if (!by) {
+        return;
+      }
+      function update() {
+        var open = by.value === "true";
+        set.disabled = !open;
+        if (!open) {
+          set.querySelectorAll("input:checked").forEach(function (box) { box.checked = false; });
+        }
+      }
+      by.addEventListener("change", update);
+      update();
+    });
   }
 
   function items(words, title, entries) {
@@ -98,13 +151,30 @@
     target.appendChild(trace);
   }
 
-  function showProblem(target, words, problem) {
-    target.replaceChildren(element("p", words.refused + ": " + (problem.detail || problem.title), "problem"));
+  function showErrors(target, words, errors) {
+    target.replaceChildren(element("p", words.refused, "problem"));
     var list = element("ul", null, "problem");
-    (problem.errors || []).forEach(function (error) {
-      list.appendChild(element("li", error.field + ": " + error.message));
+    errors.forEach(function (error) {
+      list.appendChild(element("li", error.label + ": " + error.message));
     });
     target.appendChild(list);
+  }
+
+  // The API words its refusals in English; the page names each field by its label and says what
+  // is wrong in the page's language.
+  function localized(form, problem) {
+    var messages = form.dataset;
+    return (problem.errors || []).map(function (error) {
+      var input = form.querySelector('[data-field="' + error.field + '"]');
+      var label = input && input.dataset.label ? input.dataset.label : error.field;
+      var message = messages.errInvalid;
+      if (error.message === "required") {
+        message = messages.errRequired;
+      } else if (input && input.dataset.enabledError) {
+        message = input.dataset.enabledError;
+      }
+      return { label: label, message: message };
+    });
   }
 
   function showPath(viewer, svgText) {
@@ -123,8 +193,15 @@
     var target = document.getElementById("case-answer-body");
     var viewer = document.getElementById("case-path");
     var words = answerBox.dataset;
+    gate(form);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      var errors = validate(form);
+      if (errors.length) {
+        showErrors(target, words, errors);
+        viewer.replaceChildren();
+        return;
+      }
       target.replaceChildren(element("p", words.waiting, "hint"));
       fetch(form.dataset.endpoint, {
         method: "POST",
@@ -134,7 +211,7 @@
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       }).then(function (result) {
         if (!result.ok) {
-          showProblem(target, words, result.body);
+          showErrors(target, words, localized(form, result.body));
           viewer.replaceChildren();
           return null;
         }

@@ -89,6 +89,35 @@
         drag = null;
         viewer.classList.remove("dragging");
       });
+      // Touch: one finger pans (the browser scrolls the viewer natively); two fingers pinch-zoom
+      // the drawing around their midpoint (touch-action in the CSS keeps the page from zooming).
+      var pinch = null;
+      function spread(touches) {
+        var dx = touches[0].clientX - touches[1].clientX;
+        var dy = touches[0].clientY - touches[1].clientY;
+        return Math.sqrt(dx * dx + dy * dy);
+      }
+      viewer.addEventListener("touchstart", function (event) {
+        if (event.touches.length === 2) {
+          pinch = { distance: spread(event.touches), scale: scale };
+          event.preventDefault();
+        }
+      }, { passive: false });
+      viewer.addEventListener("touchmove", function (event) {
+        if (!pinch || event.touches.length !== 2) {
+          return;
+        }
+        event.preventDefault();
+        var box = viewer.getBoundingClientRect();
+        var midX = (event.touches[0].clientX + event.touches[1].clientX) / 2 - box.left;
+        var midY = (event.touches[0].clientY + event.touches[1].clientY) / 2 - box.top;
+        apply(pinch.scale * spread(event.touches) / pinch.distance, midX, midY);
+      }, { passive: false });
+      viewer.addEventListener("touchend", function (event) {
+        if (event.touches.length < 2) {
+          pinch = null;
+        }
+      });
     }
     fit();
   }
