@@ -216,7 +216,7 @@ def reference_answers(book: RuleBook) -> AnswerFn:
     def answer(request: AdviceRequest) -> Answer:
         facts, day = request.facts(), request.day()
         fired = fired_rules(book, facts, day)
-        return presenter.answer(facts, day, request.lang, fired, request.diagram_url())
+        return presenter.answer(facts, day, request.lang, fired, request.diagram_url(), request.detail)
 
     return answer
 
