@@ -105,6 +105,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("diagrams", "kb.diagram.cli", "render the audit diagrams from the rules"),
     ("lint", "kb.verify.cli", "prove the rules cover every borrower: gaps, overlaps, conflicts, invariants"),
     ("test", "kb.verify.scenarios_cli", "run the scenario files; report rules and advice none exercises"),
+    ("diff", "kb.verify.diff_cli", "what an edit of the rules changes in the answers, region by region"),
 ]
 
 

@@ -84,13 +84,14 @@ def diff(base: RuleBook, new: RuleBook, base_name: str = "base", new_name: str =
         report.notes.extend(_label_notes(qid, old, now))
         facts = _facts(base, old) | _facts(new, now)
         facts &= set(new.inputs) | set(new.derived)
-        cuts = _cuts(base, old) | _cuts(new, now)
+        cuts = _cuts(base, old, new) | _cuts(new, now, base)
         for region in domain.regions(facts, domain.periods(cuts)):
             report.regions += 1
             example, day = region.example, region.day
             taken_base = _taken(base, old, example, day)
             taken_new = _taken(new, now, example, day)
-            for kind, what in _differences(base, new, old, now, taken_base, taken_new, changed_items):
+            differences = _differences(base, new, old, now, taken_base, taken_new, changed_items, day)
+            for kind, what in differences:
                 key = (qid, kind, what)
                 change = groups.get(key)
                 if change is None:
@@ -122,14 +123,18 @@ def _facts(book: RuleBook, question: Question | None) -> set[str]:
     return question_facts(book, question) if question is not None else set()
 
 
-def _cuts(book: RuleBook, question: Question | None) -> set[date]:
+def _cuts(book: RuleBook, question: Question | None, other: RuleBook) -> set[date]:
+    """The question's own effective dates, and those of every law it cites whose dates differ in
+    the other version (so a changed date splits the regions where it matters, and only then)."""
     if question is None:
         return set()
     cuts = question_cuts(question)
     for rule in question.branches.values():
         for advice_id in rule.advice:
             for law_id in book.advice[advice_id].legal_basis:
-                cuts |= in_force_cuts(book.laws[law_id].in_force)
+                law, twin = book.laws[law_id], other.laws.get(law_id)
+                if twin is None or twin.in_force != law.in_force:
+                    cuts |= in_force_cuts(law.in_force) | (in_force_cuts(twin.in_force) if twin else set())
     return cuts
 
 
@@ -175,6 +180,7 @@ def _differences(
     taken_base: tuple[str, ...],
     taken_new: tuple[str, ...],
     changed_items: Mapping[str, list[tuple[str, str]]],
+    day: date,
 ) -> Iterator[tuple[str, str]]:
     if taken_base != taken_new:
         yield "branches", f"takes {list(taken_base) or 'nothing'} → {list(taken_new) or 'nothing'}"
@@ -193,6 +199,14 @@ def _differences(
         yield "summary", "headline, reassurance or deadlines listed"
     for advice_id in sorted(before["advice"] & after["advice"]):
         yield from changed_items.get(advice_id, ())
+        cited_before = _in_force(base, base.advice[advice_id].legal_basis, day)
+        cited_after = _in_force(new, new.advice[advice_id].legal_basis, day)
+        if cited_before != cited_after:
+            yield "citation", f"'{advice_id}' cites {cited_before} → {cited_after} on these dates"
+
+
+def _in_force(book: RuleBook, law_ids: Iterable[str], day: date) -> list[str]:
+    return [law_id for law_id in law_ids if book.laws[law_id].in_force.covers(day)]
 
 
 def _item_changes(base: RuleBook, new: RuleBook) -> dict[str, list[tuple[str, str]]]:
@@ -207,18 +221,10 @@ def _item_changes(base: RuleBook, new: RuleBook) -> dict[str, list[tuple[str, st
             found.append(("urgency", f"'{advice_id}' urgency {old.urgency} → {now.urgency}"))
         if old.kind != now.kind:
             found.append(("advice", f"'{advice_id}' kind {old.kind} → {now.kind}"))
-        if old.legal_basis != now.legal_basis or _law_dates(base, old) != _law_dates(new, now):
-            found.append(
-                ("citation", f"'{advice_id}' cites {list(old.legal_basis)} → {list(now.legal_basis)}")
-            )
         if (old.title, old.steps) != (now.title, now.steps) or _law_texts(base, old) != _law_texts(new, now):
             found.append(("text", f"'{advice_id}' texts (title, steps or the words of its citations)"))
         changes[advice_id] = found
     return changes
-
-
-def _law_dates(book: RuleBook, advice: Advice) -> tuple[Any, ...]:
-    return tuple((law_id, book.laws[law_id].in_force) for law_id in advice.legal_basis)
 
 
 def _law_texts(book: RuleBook, advice: Advice) -> tuple[Any, ...]:
