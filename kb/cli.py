@@ -106,6 +106,7 @@ EXTENSIONS: list[tuple[str, str, str]] = [
     ("lint", "kb.verify.cli", "prove the rules cover every borrower: gaps, overlaps, conflicts, invariants"),
     ("test", "kb.verify.scenarios_cli", "run the scenario files; report rules and advice none exercises"),
     ("diff", "kb.verify.diff_cli", "what an edit of the rules changes in the answers, region by region"),
+    ("explain", "kb.verify.explain_cli", "the nearest changes of a case's facts that change its advice"),
 ]
 
 
