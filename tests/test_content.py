@@ -36,6 +36,9 @@ STATUTES = {
     "最高人民法院关于审理民间借贷案件适用法律若干问题的规定": ["spc-private-lending-provisions-2020.md"],
     "最高人民法院关于新民间借贷司法解释适用范围问题的批复": ["spc-private-lending-scope-reply-2020.md"],
     "中华人民共和国刑法": ["criminal-law.md"],
+    "中华人民共和国仲裁法（2017年修正）": ["arbitration-law-2017.md"],
+    "中华人民共和国公证法（2017年修正）": ["notarization-law-2017.md"],
+    "最高人民法院关于人民法院办理仲裁裁决执行案件若干问题的规定": ["spc-arbitral-award-enforcement-2018.md"],
 }
 # The 2013 list provisions and the 2010 spending provisions in ../shared/laws were revised in 2017
 # and 2015; the catalog cites only the revised texts (titles marked with the revision), which are
@@ -335,6 +338,11 @@ ALLOWED = {
         "court_judgment_comply",
         "civil_procedure_114_118_252",
         "high_consumption",
+        # court fines and detention in enforcement, for refusing or lying about assets, breaking a
+        # spending restriction or moving frozen assets (never-say item 11 requires saying so)
+        "enforcement_report_assets",
+        "spending_restriction_what_it_covers",
+        "avoid_hiding_assets",
     ),
 }
 
