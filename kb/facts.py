@@ -207,6 +207,18 @@ class AdviceRequest(BaseModel):
         return f"{DIAGRAM_PATH}?" + "&".join(f"{name}={value}" for name, value in query.items())
 
 
+# Fields that a request may give only together with another field's value (the validators above):
+# for a value other than the default, the other field must take one of these values.
+COMPANIONS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "harassment_kinds": ("harassment", (True,)),
+    "days_until_due": ("days_overdue", (0,)),
+    "served_days_ago": (
+        "legal_action",
+        ("payment_order", "lawsuit", "judgment", "arbitration", "notarized_enforcement", "enforcement"),
+    ),
+}
+
+
 def today_in_china() -> date:
     return datetime.now(CHINA).date()
 
