@@ -36,6 +36,12 @@ STATUTES = {
     "最高人民法院关于审理民间借贷案件适用法律若干问题的规定": ["spc-private-lending-provisions-2020.md"],
     "最高人民法院关于新民间借贷司法解释适用范围问题的批复": ["spc-private-lending-scope-reply-2020.md"],
     "中华人民共和国刑法": ["criminal-law.md"],
+    "中华人民共和国仲裁法（2017年修正）": ["arbitration-law-2017.md"],
+    "中华人民共和国公证法（2017年修正）": ["notarization-law-2017.md"],
+    "最高人民法院关于人民法院办理仲裁裁决执行案件若干问题的规定": ["spc-arbitral-award-enforcement-2018.md"],
+    "最高人民法院关于适用《中华人民共和国民事诉讼法》执行程序若干问题的解释": [
+        "spc-enforcement-procedure-interpretation-2020.md"
+    ],
 }
 # The 2013 list provisions and the 2010 spending provisions in ../shared/laws were revised in 2017
 # and 2015; the catalog cites only the revised texts (titles marked with the revision), which are
@@ -335,6 +341,11 @@ ALLOWED = {
         "court_judgment_comply",
         "civil_procedure_114_118_252",
         "high_consumption",
+        # court fines and detention in enforcement, for refusing or lying about assets, breaking a
+        # spending restriction or moving frozen assets (never-say item 11 requires saying so)
+        "enforcement_report_assets",
+        "spending_restriction_what_it_covers",
+        "avoid_hiding_assets",
     ),
 }
 
@@ -665,3 +676,28 @@ def test_laws_folder_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyP
 def test_rule_files_load_with_safe_load() -> None:
     for path in (REPO / "rules").rglob("*.yaml"):
         assert isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), dict), path
+
+
+# legal action -> the time limit its answer lists while the paper arrived at most 15 days ago (or
+# on a day not given), counted from served_days_ago
+COURT_LIMITS = {
+    "payment_order": "payment_order_objection_15_days",
+    "lawsuit": "defence_15_days",
+    "judgment": "appeal_15_days",
+    "enforcement": "award_non_enforcement_15_days",
+}
+
+
+@pytest.mark.parametrize("legal_action", sorted(COURT_LIMITS))
+def test_court_time_limits_are_listed_while_open(advisor: Advisor, legal_action: str) -> None:
+    """Issue 8: a paper served at most 15 days ago lists its 15-day limit with the days left (an
+    unknown day: listed, days left unknown); a payment order's objection is then the first action."""
+    limit = COURT_LIMITS[legal_action]
+    for served in [None, *range(16)]:
+        extra = {} if served is None else {"served_days_ago": served}
+        answer = ask(advisor, **CASE, legal_action=legal_action, as_of="2026-11-29", **extra)
+        left = {d["id"]: d["days_left"] for d in answer["summary"]["deadlines"]}
+        assert limit in left, (legal_action, served)
+        assert left[limit] == (None if served is None else 15 - served), (legal_action, served)
+        if legal_action == "payment_order":
+            assert answer["actions"][0]["id"] == "object_to_payment_order", served

@@ -146,9 +146,13 @@ class Analysis:
         """The branches of one question the answer takes for this request (memoised)."""
         question = self.book.questions[qid]
         facts = question_facts(self.book, question)
+        known = example
+        if any(name in self.book.derived and name not in example for name in facts):
+            # a region's example is a request body: its derived facts are computed from its as_of
+            known = self.book.derive(example, date.fromisoformat(example["as_of"]))
         key = (
             qid,
-            tuple(_hashable(example[name]) for name in sorted(facts)),
+            tuple(_hashable(known[name]) for name in sorted(facts)),
             tuple(rule.in_force.covers(day) for rule in question.branches.values()),
         )
         if key not in self._taken:
