@@ -82,16 +82,20 @@ def test_public_order_law_cited_in_the_version_in_force(advisor: Advisor) -> Non
 
 
 @pytest.mark.parametrize(
-    ("day", "rule"),
+    ("day", "days", "rule"),
     [
-        ("2025-12-21", None),
-        ("2025-12-22", "repair_policy_open"),
-        ("2026-03-31", "repair_policy_open"),
-        ("2026-04-01", "repair_policy_closed"),
+        ("2025-12-21", 120, None),
+        ("2025-12-22", 120, "repair_policy_open"),
+        ("2026-03-31", 120, "repair_policy_open"),
+        ("2026-04-01", 120, "repair_policy_closed"),
+        ("2026-02-01", 7, None),  # the overdue began in 2026: the policy never concerned it
+        ("2026-11-29", 7, None),
     ],
 )
-def test_one_time_repair_policy_only_while_open(advisor: Advisor, day: str, rule: str | None) -> None:
-    fired = [t.rule for t in ask(advisor, **{**ARTICLE_CASE, "as_of": day}).trace]
+def test_one_time_repair_policy_only_while_open(
+    advisor: Advisor, day: str, days: int, rule: str | None
+) -> None:
+    fired = [t.rule for t in ask(advisor, **{**ARTICLE_CASE, "days_overdue": days, "as_of": day}).trace]
     policy = [r for r in fired if r.startswith("repair_policy")]
     assert policy == ([rule] if rule else [])
 

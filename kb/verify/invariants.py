@@ -29,7 +29,7 @@ def applies(book: RuleBook) -> bool:
 
 def covers(book: RuleBook, invariant: Invariant, facts: Mapping[str, Any], as_of: date) -> bool:
     """Whether the invariant speaks of this request."""
-    return invariant.in_force.covers(as_of) and holds(book, invariant.given, facts)
+    return invariant.in_force.covers(as_of) and holds(book, invariant.given, book.derive(facts, as_of))
 
 
 def violations(then: Expectations, outcome: Outcome) -> list[str]:
