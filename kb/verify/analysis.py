@@ -187,7 +187,8 @@ class Analysis:
                 if combined > MAX_REGIONS:
                     raise TooLarge(combined)
                 self.regions_analysed += 1
-                chosen = tuple(cells[name] for name in self.book.inputs if name in cells)
+                names = [*self.book.inputs, *self.book.derived]
+                chosen = tuple(cells[name] for name in names if name in cells)
                 example = domain.example(chosen, period)
                 if example is not None:
                     yield Region(chosen, period, example)
