@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from pydantic import ValidationError
 
 from kb.advisor import Advisor, load_checked, rules_dir
 from kb.answer import Answer, Item
-from kb.facts import AdviceRequest, field_errors
+from kb.case_flags import add_case_arguments, case_from_arguments
 from kb.loader import RulesError
 
 _LABELS = {
     "zh": {
         "stage": "逾期阶段",
+        "first": "先做这几件事",
+        "reassure": "请先放心",
+        "deadlines": "期限",
+        "days_left": "还剩 {} 天（截至 {}）",
+        "passed": "已过 {} 天（{}）",
+        "unknown_days": "从收到文书之日起计算",
         "actions": "现在该做的",
         "avoid": "不要做的",
         "contacts": "可用渠道",
@@ -29,6 +31,12 @@ _LABELS = {
     },
     "en": {
         "stage": "Stage",
+        "first": "Do these first",
+        "reassure": "Good to know",
+        "deadlines": "Time limits",
+        "days_left": "{} days left (until {})",
+        "passed": "passed {} days ago ({})",
+        "unknown_days": "counted from the day the paper arrived",
         "actions": "What to do now",
         "avoid": "What not to do",
         "contacts": "Channels",
@@ -71,18 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
     advise = commands.add_parser("advise", help="advice for one borrower's facts")
     rules_option(advise)
-    advise.add_argument("--days-overdue", type=int, required=True)
-    advise.add_argument("--harassment", action=argparse.BooleanOptionalAction, required=True)
-    advise.add_argument("--harassment-kinds", default="", metavar="KIND,KIND", help="comma-separated kinds")
-    advise.add_argument("--hardship", required=True, choices=["none", "temporary", "long_term"])
-    advise.add_argument("--credit-reported", required=True, choices=["yes", "no", "unknown"])
-    advise.add_argument("--first-time-borrower", action=argparse.BooleanOptionalAction, default=None)
-    advise.add_argument("--lender-licensed", choices=["yes", "no", "unknown"])
-    advise.add_argument("--annual-rate-percent", type=float)
-    advise.add_argument("--legal-action", choices=["none", "payment_order", "lawsuit", "judgment"])
-    advise.add_argument("--other-loans", type=int)
-    advise.add_argument("--lang", choices=["zh", "en"])
-    advise.add_argument("--as-of", metavar="YYYY-MM-DD")
+    add_case_arguments(advise)
     advise.add_argument("--json", action="store_true", help="print the API's JSON answer")
     advise.set_defaults(run=_advise)
 
@@ -134,26 +131,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _advise(args: argparse.Namespace) -> int:
-    fields: dict[str, Any] = {
-        "days_overdue": args.days_overdue,
-        "harassment": args.harassment,
-        "harassment_kinds": [k for k in args.harassment_kinds.split(",") if k],
-        "hardship": args.hardship,
-        "credit_reported": args.credit_reported,
-        "first_time_borrower": args.first_time_borrower,
-        "lender_licensed": args.lender_licensed,
-        "annual_rate_percent": args.annual_rate_percent,
-        "legal_action": args.legal_action,
-        "other_loans": args.other_loans,
-        "lang": args.lang,
-        "as_of": args.as_of,
-    }
-    chosen = {name: value for name, value in fields.items() if value is not None}
-    try:
-        request = AdviceRequest.model_validate_json(json.dumps(chosen))
-    except ValidationError as error:
-        for problem in field_errors(error):
-            print(f"--{problem['field'].replace('_', '-')}: {problem['message']}", file=sys.stderr)
+    request = case_from_arguments(args)
+    if request is None:
         return 2
     answer = Advisor.from_folder(args.rules).advise(request)
     print(answer.model_dump_json(indent=2) if args.json else render_text(answer))
@@ -162,7 +141,25 @@ def _advise(args: argparse.Namespace) -> int:
 
 def render_text(answer: Answer) -> str:
     words = _LABELS[answer.lang]
-    lines = [f"{words['stage']}: {answer.stage.label} — {answer.stage.about}", ""]
+    summary = answer.summary
+    titles = {item.id: item.title for item in answer.actions}
+    lines = [summary.headline, "", f"{words['first']}:"]
+    lines.extend(f"  {n}. {titles[aid]}" for n, aid in enumerate(summary.first_steps, 1))
+    if summary.reassurance:
+        lines += ["", f"{words['reassure']}:", *(f"  - {text}" for text in summary.reassurance)]
+    if summary.deadlines:
+        lines += ["", f"{words['deadlines']}:"]
+        for deadline in summary.deadlines:
+            if deadline.days_left is None:
+                when = words["unknown_days"]
+            elif deadline.days_left >= 0:
+                when = words["days_left"].format(deadline.days_left, deadline.date)
+            else:
+                when = words["passed"].format(-deadline.days_left, deadline.date)
+            lines.append(f"  - {deadline.what}: {when}")
+            if deadline.after:
+                lines.append(f"    {deadline.after}")
+    lines += ["", f"{words['stage']}: {answer.stage.label} — {answer.stage.about}", ""]
 
     def items(title: str, entries: list[Item]) -> None:
         lines.append(f"{title}:")

@@ -191,8 +191,11 @@ class AdviceRequest(BaseModel):
     def diagram_url(self) -> str:
         """Where the decision diagram with this request's path is drawn (same query as the facts)."""
         query: dict[str, Any] = {}
-        for name, value in self.model_dump(exclude_none=True, exclude={"detail"}).items():
-            if name in ADDED_IN_1_1 and value == type(self).model_fields[name].default:
+        fields = type(self).model_fields
+        for name, value in self.__dict__.items():  # the validated fields, in their order
+            if value is None or name == "detail":
+                continue
+            if name in ADDED_IN_1_1 and value == fields[name].default:
                 continue  # a 1.0 request keeps its 1.0 link
             if isinstance(value, bool):
                 value = "true" if value else "false"
@@ -202,6 +205,18 @@ class AdviceRequest(BaseModel):
         query["as_of"] = self.day().isoformat()
         # validated values (ids, numbers, dates) hold only URL-safe characters: no quoting needed
         return f"{DIAGRAM_PATH}?" + "&".join(f"{name}={value}" for name, value in query.items())
+
+
+# Fields that a request may give only together with another field's value (the validators above):
+# for a value other than the default, the other field must take one of these values.
+COMPANIONS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "harassment_kinds": ("harassment", (True,)),
+    "days_until_due": ("days_overdue", (0,)),
+    "served_days_ago": (
+        "legal_action",
+        ("payment_order", "lawsuit", "judgment", "arbitration", "notarized_enforcement", "enforcement"),
+    ),
+}
 
 
 def today_in_china() -> date:

@@ -65,9 +65,19 @@ def test_advise_text_is_readable_in_the_asked_language() -> None:
     result = run("advise", *CASE)
     assert result.returncode == 0, result.stderr
     answer = Advisor.from_folder().advise(AdviceRequest.model_validate_json(json.dumps(ARTICLE_CASE)))
-    assert result.stdout.startswith(f"逾期阶段: {answer.stage.label}")
+    text = result.stdout
+    # the summary comes first: the headline, the first steps, the reassurance, then the lists
+    assert text.startswith(answer.summary.headline + "\n")
+    titles = {item.id: item.title for item in answer.actions}
+    first_list = text.index("现在该做的")
+    for step in answer.summary.first_steps:
+        assert -1 < text.index(titles[step]) < first_list
+    assert answer.summary.reassurance
+    for sentence in answer.summary.reassurance:
+        assert -1 < text.index(sentence) < first_list
+    assert f"逾期阶段: {answer.stage.label}" in text
     for item in answer.actions + answer.avoid:
-        assert item.title in result.stdout
+        assert item.title in text
 
 
 def test_advise_refuses_a_bad_value_naming_the_flag() -> None:

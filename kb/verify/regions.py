@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kb.conditions import Condition, Test, tests
-from kb.facts import EARLIEST, LATEST, AdviceRequest, check_contract
+from kb.facts import COMPANIONS, EARLIEST, LATEST, AdviceRequest, check_contract
 from kb.model import InForce, Input, Question, RuleBook
 from kb.reference import holds
 
@@ -119,7 +119,8 @@ class Domain:
     book, so that regions of different checks line up.
     """
 
-    def __init__(self, book: RuleBook) -> None:
+    def __init__(self, book: RuleBook, also: RuleBook | None = None) -> None:
+        """`also`: another book whose thresholds cut the domain too (to compare two versions)."""
         self.book = book
         self.first_day = EARLIEST
         self.last_day = LATEST
@@ -130,6 +131,10 @@ class Domain:
         self.contract_problems = tuple(check_contract(book))
         self.checks_requests = required <= set(book.inputs)
         self._tests = _all_tests(book)
+        if also is not None:
+            for name, found in _all_tests(also).items():
+                if name in book.inputs or name in book.derived:
+                    self._tests.setdefault(name, []).extend(found)
         self.cells: dict[str, tuple[Cell, ...]] = {
             name: _cells(book, name, spec, self._tests.get(name, [])) for name, spec in book.inputs.items()
         }
@@ -197,7 +202,14 @@ class Domain:
                 if day is None:
                     return None
         assert day is not None
-        body = self._body({**self.baseline, **chosen}, day)
+        values = {**self.baseline, **chosen}
+        for name, (other, allowed) in COMPANIONS.items():  # a field that goes only with another's value
+            given = values.get(name) not in (None, ())
+            if given and other in values and values[other] not in allowed:
+                if other in chosen:
+                    return None  # the two cells never go together: no request falls here
+                values[other] = next((v for v in self.thresholds(other) if v in allowed), values[other])
+        body = self._body(values, day)
         if self._accepts(body):
             return body
         for name in self.book.inputs:
