@@ -27,6 +27,8 @@ STATUTES = {
         "civil-code-general.md",
         "civil-code-contracts.md",
         "civil-code-personality-rights.md",
+        "civil-code-marriage-family.md",
+        "civil-code-succession.md",
     ],
     "中华人民共和国个人信息保护法": ["personal-information-protection-law-2021.md"],
     "征信业管理条例": ["credit-reporting-industry-regulation-2013.md"],
@@ -42,6 +44,7 @@ STATUTES = {
     "最高人民法院关于适用《中华人民共和国民事诉讼法》执行程序若干问题的解释": [
         "spc-enforcement-procedure-interpretation-2020.md"
     ],
+    "最高人民法院关于适用《中华人民共和国民法典》有关担保制度的解释": ["spc-guarantee-interpretation-2020.md"],
 }
 # The 2013 list provisions and the 2010 spending provisions in ../shared/laws were revised in 2017
 # and 2015; the catalog cites only the revised texts (titles marked with the revision), which are
@@ -328,6 +331,9 @@ ALLOWED = {
         "avoid_paid_credit_repair",
         "dishonest_debtors_list",  # the court deletes a list entry once the debt is paid
         "court_judgment_comply",
+        # deleting personal information (contacts) an app collected, not a credit record
+        "pipl_15_47_50",
+        "contacts_withdraw_consent",
     ),
     # detention by a court for obstructing enforcement, or by the police for harassment, is not
     # detention for being overdue
