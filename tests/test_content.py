@@ -44,7 +44,9 @@ STATUTES = {
     "最高人民法院关于适用《中华人民共和国民事诉讼法》执行程序若干问题的解释": [
         "spc-enforcement-procedure-interpretation-2020.md"
     ],
-    "最高人民法院关于适用《中华人民共和国民法典》有关担保制度的解释": ["spc-guarantee-interpretation-2020.md"],
+    "最高人民法院关于适用《中华人民共和国民法典》有关担保制度的解释": [
+        "spc-guarantee-interpretation-2020.md"
+    ],
 }
 # The 2013 list provisions and the 2010 spending provisions in ../shared/laws were revised in 2017
 # and 2015; the catalog cites only the revised texts (titles marked with the revision), which are
