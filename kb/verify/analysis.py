@@ -183,6 +183,18 @@ class Analysis:
         domain = self.domain
         everything = Period(domain.first_day, domain.last_day)
         combined = 0
+        # Each table's parts read one set of facts; index every table by its cells of the facts the
+        # tables before it have already bound, so agreeing parts are found without trying them all.
+        bound: set[str] = set()
+        indexes: list[tuple[tuple[str, ...], dict[tuple[Cell, ...], list[Part]]]] = []
+        for table in ordered:
+            facts = set().union(*(part.cells for part in table))
+            shared = tuple(sorted(facts & bound))
+            index: dict[tuple[Cell, ...], list[Part]] = {}
+            for part in table:
+                index.setdefault(tuple(part.cells[f] for f in shared if f in part.cells), []).append(part)
+            indexes.append((shared, index))
+            bound |= facts
 
         def extend(depth: int, cells: dict[str, Cell], period: Period) -> Iterator[Region]:
             nonlocal combined
@@ -197,7 +209,8 @@ class Analysis:
                 if example is not None:
                     yield Region(chosen, period, example)
                 return
-            for part in ordered[depth]:
+            shared, index = indexes[depth]
+            for part in index.get(tuple(cells[f] for f in shared if f in cells), ()):
                 if any(cells.get(fact, cell) != cell for fact, cell in part.cells.items()):
                     continue
                 start, end = max(period.start, part.period.start), min(period.end, part.period.end)
