@@ -8,11 +8,11 @@ API's domain can still be drawn. Bodies are JSON-ready dicts, optional fields so
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import strategies as st
 
-from kb.facts import EARLIEST, HARASSMENT_KINDS, LATEST
+from kb.facts import EARLIEST, HARASSMENT_KINDS, LATEST, AdviceRequest
 from kb.model import RuleBook
 from kb.verify.regions import Domain
 
@@ -25,6 +25,9 @@ def edges(domain: Domain, name: str, low: float, high: float, step: float) -> li
             continue
         values |= {value, value - step, value + step}
     return sorted(v for v in values if low <= v <= high)
+
+
+LEGAL_ACTIONS: list[str] = list(get_args(AdviceRequest.model_fields["legal_action"].annotation))
 
 
 def effective_days(domain: Domain) -> list[date]:
@@ -47,6 +50,9 @@ def request_bodies(book: RuleBook) -> st.SearchStrategy[dict[str, Any]]:
         domain, "annual_rate_percent", 0, 10000, 0.01
     )
     dates = effective_days(domain)
+    until_due = edges(domain, "days_until_due", 1, 365, 1)
+    served = edges(domain, "served_days_ago", 0, 3650, 1)
+    amounts = edges(domain, "amount_owed_yuan", 0, 100_000_000, 1)
 
     @st.composite
     def bodies(draw: st.DrawFn) -> dict[str, Any]:
@@ -68,14 +74,27 @@ def request_bodies(book: RuleBook) -> st.SearchStrategy[dict[str, Any]]:
                 st.sampled_from(rates),
                 st.floats(0, 10000, allow_nan=False, allow_infinity=False),
             ),
-            "legal_action": st.sampled_from(["none", "payment_order", "lawsuit", "judgment"]),
+            "legal_action": st.sampled_from(LEGAL_ACTIONS),
             "other_loans": integers(loans, 0, 1000),
+            "debt_sold": st.booleans(),
+            "plan_agreed": st.sampled_from(["none", "kept", "broken"]),
+            "credit_card_debt": st.booleans(),
+            "identity_misused": st.booleans(),
+            "guarantee": st.sampled_from(["none", "company_paid", "personal_guarantor"]),
+            "amount_owed_yuan": st.one_of(st.none(), st.sampled_from(amounts), st.floats(0, 100_000_000)),
+            "student": st.booleans(),
+            "safety_risk": st.booleans(),
             "lang": st.sampled_from(["zh", "en"]),
             "as_of": st.one_of(st.sampled_from(dates), st.dates(EARLIEST, LATEST)).map(date.isoformat),
         }
         for name, strategy in optional.items():
             if name == "as_of" or draw(st.booleans()):  # as_of always: the default is today's date
                 body[name] = draw(strategy)
+        # the 1.1 fields that go only with another's value
+        if body["days_overdue"] == 0 and draw(st.booleans()):
+            body["days_until_due"] = draw(integers(until_due, 1, 365))
+        if body.get("legal_action", "none") != "none" and draw(st.booleans()):
+            body["served_days_ago"] = draw(integers(served, 0, 3650))
         return body
 
     return bodies()
