@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import re
 import threading
 from collections.abc import Mapping
 from decimal import Decimal
@@ -128,8 +127,9 @@ def _fire(handle: int, body: str) -> set[str]:
     return fired
 
 
-# an exponent anywhere in the body (inside a text value it merely costs the slow path)
-_EXPONENT = re.compile(r"\d[eE][-+]?\d")
+def _exponent(value: Any) -> bool:
+    """Whether Python writes this value with an exponent (a float below 0.0001 or past 1e16)."""
+    return type(value) is float and "e" in repr(value)
 
 
 def engine_json(fields: Mapping[str, Any]) -> str:
@@ -140,9 +140,9 @@ def engine_json(fields: Mapping[str, Any]) -> str:
     for valid values below 0.0001: floats are written in positional notation instead, which the
     engine reads back as the same number.
     """
-    body = json.dumps(fields, ensure_ascii=False, allow_nan=False)
-    if not _EXPONENT.search(body):
-        return body  # the usual case, in one C call
+    if not any(_exponent(value) for value in fields.values()):
+        return json.dumps(fields, ensure_ascii=False, allow_nan=False)  # the usual case, one C call
+    json.dumps(fields, allow_nan=False)  # refuses NaN and Infinity as the usual case does
     parts = []
     for key, value in fields.items():
         text = json.dumps(value, ensure_ascii=False)

@@ -191,8 +191,11 @@ class AdviceRequest(BaseModel):
     def diagram_url(self) -> str:
         """Where the decision diagram with this request's path is drawn (same query as the facts)."""
         query: dict[str, Any] = {}
-        for name, value in self.model_dump(exclude_none=True, exclude={"detail"}).items():
-            if name in ADDED_IN_1_1 and value == type(self).model_fields[name].default:
+        fields = type(self).model_fields
+        for name, value in self.__dict__.items():  # the validated fields, in their order
+            if value is None or name == "detail":
+                continue
+            if name in ADDED_IN_1_1 and value == fields[name].default:
                 continue  # a 1.0 request keeps its 1.0 link
             if isinstance(value, bool):
                 value = "true" if value else "false"

@@ -17,7 +17,7 @@ _WORDS = {
         "yes": "是",
         "no": "否",
         "unknown": "不清楚",
-        "in": "{label}为{values}",
+        "in": "{label}：{values}",
         "one_of_sep": "或",
         "is": "{label}：{value}",
         "between": "{label}在 {low} 到 {high} 之间",
@@ -44,7 +44,7 @@ _WORDS = {
         "yes": "yes",
         "no": "no",
         "unknown": "not known",
-        "in": "{label} is {values}",
+        "in": "{label}: {values}",
         "one_of_sep": " or ",
         "is": "{label}: {value}",
         "between": "{label} between {low} and {high}",
@@ -124,6 +124,8 @@ def _test(book: RuleBook, test: Test, lang: Lang) -> str:
     label = _label(book, test.fact, lang)
     if test.op == "in":
         names = [value_label(book, test.fact, v, lang) for v in test.value]
+        if test.fact != "stage":  # an enum's value labels are whole phrases ("no hardship")
+            return words["one_of_sep"].join(names)
         return words["in"].format(label=label, values=words["one_of_sep"].join(names))
     if test.op == "is":
         value = words["unknown"] if test.value is None else words["yes" if test.value else "no"]

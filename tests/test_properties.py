@@ -26,7 +26,21 @@ SETTINGS = settings(
     max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 # Keys whose values are ids, URLs or versions, not words in a language.
-NOT_WORDS = {"id", "source", "kb_version", "as_of", "lang", "diagram_url", "rule", "question", "path"}
+NOT_WORDS = {
+    "id",
+    "source",
+    "kb_version",
+    "api_version",
+    "as_of",
+    "lang",
+    "diagram_url",
+    "rule",
+    "question",
+    "path",
+    "urgency",
+    "first_steps",
+    "date",
+}
 
 
 def post(body: Any) -> Any:

@@ -31,5 +31,4 @@ def advise() -> Response:
         names = ", ".join(dict.fromkeys(e["field"] for e in errors))
         return problem_response(400, "Bad Request", f"The request was refused: {names}.", errors)
     advisor: Advisor = current_app.extensions["overdue_advisor"]
-    answer = advisor.advise(facts)
-    return Response(answer.json_bytes(), mimetype="application/json")
+    return Response(advisor.advise_bytes(facts), mimetype="application/json")

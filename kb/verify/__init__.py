@@ -20,8 +20,10 @@ from kb.verify import (
     gaps,
     invariants,
     overlaps,
+    preconditions,
     references,
     texts,
+    unused_inputs,
 )
 from kb.verify.analysis import Analysis, TooLarge
 from kb.verify.findings import Check, Finding
@@ -36,6 +38,8 @@ CHECKS: tuple[Check, ...] = (
     conflicts,
     citations,
     invariants,
+    preconditions,
+    unused_inputs,
 )
 
 

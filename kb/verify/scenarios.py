@@ -11,6 +11,9 @@ A scenario file (tests/scenarios/*.yaml) is a list of scenarios:
         advice_present: [pay_promptly_official]
         advice_absent: [hardship_statement_and_plan]
         contacts_present: [lender_official]
+        first_steps: [stage_due_today, contact_lender_official]   # the summary's, in order
+        deadlines: {payment_order_objection: 5}                    # id: days left (null: unknown)
+        first_contact: lender_official
 
 `input` is exactly an /advise request body. Files are read with `yaml.safe_load`; a wrong key, an
 invalid input or an id the rules do not define is refused with `file:line`. Running a scenario
@@ -55,6 +58,11 @@ class Expected(BaseModel):
     advice_absent: Ids = ()
     contacts_present: Ids = ()
     contacts_absent: Ids = ()
+    # added in 1.1: the summary's first steps, in order; the deadlines listed, each with its days left
+    # (null when the day it counts from is not given); the first contact named
+    first_steps: Ids | None = None
+    deadlines: dict[str, int | None] | None = None
+    first_contact: str | None = None
 
 
 class ScenarioText(BaseModel):
@@ -196,6 +204,16 @@ def unmet(expected: Expected, answer: Answer) -> Iterable[str]:
     for cid in expected.contacts_absent:
         if cid in contacts:
             yield f"contact {cid} is named but must not be"
+    steps = list(answer.summary.first_steps)
+    if expected.first_steps is not None and steps != list(expected.first_steps):
+        yield f"first steps are {steps}, expected {list(expected.first_steps)}"
+    if expected.deadlines is not None:
+        counted = {d.id: d.days_left for d in answer.summary.deadlines}
+        if counted != expected.deadlines:
+            yield f"deadlines are {counted}, expected {expected.deadlines}"
+    first_contact = answer.contacts[0].id if answer.contacts else None
+    if expected.first_contact is not None and first_contact != expected.first_contact:
+        yield f"first contact is {first_contact}, expected {expected.first_contact}"
 
 
 def coverage(book: RuleBook, results: Sequence[Result]) -> Coverage:
@@ -216,14 +234,22 @@ def reference_answers(book: RuleBook) -> AnswerFn:
     def answer(request: AdviceRequest) -> Answer:
         facts, day = request.facts(), request.day()
         fired = fired_rules(book, facts, day)
-        return presenter.answer(facts, day, request.lang, fired, request.diagram_url())
+        return presenter.answer(facts, day, request.lang, fired, request.diagram_url(), request.detail)
 
     return answer
 
 
 def _unknown_ids(book: RuleBook, expected: Expected) -> Iterable[str]:
-    if expected.stage not in book.stages.bands:
+    if expected.stage not in book.stages.ids():
         yield f"expected.stage: unknown stage '{expected.stage}'"
+    for aid in expected.first_steps or ():
+        if aid not in book.advice or book.advice[aid].kind != "action":
+            yield f"expected.first_steps: '{aid}' is not an action"
+    for did in expected.deadlines or {}:
+        if did not in book.deadlines:
+            yield f"expected.deadlines: unknown deadline '{did}'"
+    if expected.first_contact is not None and expected.first_contact not in book.contacts:
+        yield f"expected.first_contact: unknown contact '{expected.first_contact}'"
     action = book.advice.get(expected.first_action)
     if action is None or action.kind != "action":
         yield f"expected.first_action: '{expected.first_action}' is not an action"
