@@ -366,6 +366,9 @@ def _expectation_problems(book: RuleBook, iid: str, then: Expectations, at: Any)
         for i, ref in enumerate(getattr(then, check)):
             if ref not in catalog:
                 yield at("invariants", iid, "then", check, i, reason=f"{what} '{ref}' is not defined")
+    if then.first_contact and then.first_contact not in book.contacts:
+        reason = f"contact '{then.first_contact}' is not defined"
+        yield at("invariants", iid, "then", "first_contact", reason=reason)
 
 
 def _stage_problems(book: RuleBook, at: Any) -> Iterator[Problem]:

@@ -278,6 +278,8 @@ class Expectations(Node):
     contacts_include_any: Ids = ()
     contacts_exclude: Ids = ()
     first_action: Id | None = None
+    # contacts keep the order of the rules giving them: this contact must be listed first
+    first_contact: Id | None = None
     cites_include: Ids = ()
     cites_exclude: Ids = ()
     tags_exclude: Ids = ()

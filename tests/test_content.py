@@ -321,6 +321,9 @@ NEVER_SAY: list[tuple[int, str, Finder]] = [
 ]
 # The claims that are allowed where the facts sheet says so, by where they stand.
 ALLOWED = {
+    # the 2019 illegal-lending opinion's threshold, in its law summary only (legal-facts §10 [S])
+    "a 36% line": ("law illegal_lending_opinion_2019 summary",),
+    "a percentage other than 24%": ("law illegal_lending_opinion_2019 summary",),
     "a correct record removed": (
         "credit_five_year_rule",
         "credit_reg_16",

@@ -85,3 +85,25 @@ def test_a_malformed_invariant_is_refused_at_its_line(old: str, new: str, reason
     line = texts["invariants.yaml"].splitlines()[problems[0].line - 1]
     assert problems[0].file == "invariants.yaml"
     assert any(word in line for word in new.split() if len(word) > 6), (line, new)
+
+
+def test_first_contact_is_checked_on_answers_and_proved_by_lint() -> None:
+    """safety_risk: 12356 is the first contact; contacts keep the order of the rules giving them."""
+    request = AdviceRequest(
+        days_overdue=3, harassment=True, harassment_kinds=["threats"], hardship="none", credit_reported="no",
+        safety_risk=True,
+    )  # fmt: skip
+    outcome = outcome_of_answer(BOOK, ADVISOR.advise(request))
+    then = BOOK.invariants["safety_first_contact_is_12356"].then
+    assert violations(then, outcome) == []
+    wrong = then.model_copy(update={"first_contact": "police_110"})
+    assert violations(wrong, outcome) == ["the first contact is crisis_12356, not police_110"]
+    texts = variant(
+        read_folder(shipped_rules()),
+        "tree.yaml",
+        "contacts: [crisis_12356, police_110, ambulance_120]",
+        "contacts: [police_110, crisis_12356, ambulance_120]",
+    )
+    findings = [f for f in lint(load_texts(texts)).findings if f.kind == "invariant"]
+    assert [f.message.split("'")[1] for f in findings] == ["safety_first_contact_is_12356"]
+    assert "the first contact is police_110, not crisis_12356" in findings[0].message

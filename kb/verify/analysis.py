@@ -142,17 +142,19 @@ class Analysis:
             if rule.in_force.covers(day) and self.domain.holds(rule.when, example)
         )
 
+    def _key_value(self, example: Mapping[str, Any], name: str) -> Any:
+        """A fact's value for memoising: a derived fact (not in a request body) by its input and date."""
+        if name in example or name not in self.book.derived:
+            return _hashable(example[name])
+        return (_hashable(example[self.book.derived[name].as_of_minus]), example["as_of"])
+
     def taken(self, qid: str, example: Mapping[str, Any], day: date) -> tuple[str, ...]:
         """The branches of one question the answer takes for this request (memoised)."""
         question = self.book.questions[qid]
         facts = question_facts(self.book, question)
-        known = example
-        if any(name in self.book.derived and name not in example for name in facts):
-            # a region's example is a request body: its derived facts are computed from its as_of
-            known = self.book.derive(example, date.fromisoformat(example["as_of"]))
         key = (
             qid,
-            tuple(_hashable(known[name]) for name in sorted(facts)),
+            tuple(self._key_value(example, name) for name in sorted(facts)),
             tuple(rule.in_force.covers(day) for rule in question.branches.values()),
         )
         if key not in self._taken:

@@ -57,6 +57,9 @@ def violations(then: Expectations, outcome: Outcome) -> list[str]:
     if then.first_action and outcome.actions[:1] != (then.first_action,):
         first = outcome.actions[0] if outcome.actions else "missing"
         found.append(f"the first action is {first}, not {then.first_action}")
+    if then.first_contact and outcome.contacts[:1] != (then.first_contact,):
+        first = outcome.contacts[0] if outcome.contacts else "missing"
+        found.append(f"the first contact is {first}, not {then.first_contact}")
     need("citations", then.cites_include, outcome.cites)
     refuse("citations", then.cites_exclude, outcome.cites)
     refuse("tags", then.tags_exclude, outcome.tags)
@@ -170,6 +173,17 @@ def _searches(analysis: Analysis, then: Expectations, premise: list[Part]) -> It
         yield from present(_citing(book, {lid}), advice, in_force)
     tagged = {aid for aid, a in book.advice.items() if set(then.tags_exclude) & set(a.tags)}
     yield from present(tagged, advice, premise)
+    if then.first_contact:
+        # contacts come in the order of the rules giving them: which is first is decided by the
+        # questions up to the last one that can give it, on their joint regions
+        first = then.first_contact
+        givers = _givers(book, {first}, contacts)
+        if not givers:
+            yield [premise]
+        else:
+            qids = list(book.questions)
+            upto = qids[: qids.index(givers[-1]) + 1]
+            yield [premise, *(analysis.parts(qid, lambda taken: True) for qid in upto)]
     if then.first_action:
         first = then.first_action
         bar = book.advice[first].priority
