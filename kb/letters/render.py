@@ -26,9 +26,8 @@ BLANK = "＿＿＿＿"
 _C0 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # C1 controls, lone surrogates and the XML non-characters: no picture exists, so U+FFFD
 _UNPRINTABLE = re.compile(r"[\x80-\x9f\ud800-\udfff\ufffe\uffff]")
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
 
 
 class Blank(str):
