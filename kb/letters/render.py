@@ -48,6 +48,15 @@ class DetailsError(ValueError):
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
 
 
+class DoesNotFit(ValueError):
+    """The letter kind does not fit the facts; `unmet` says which parts of its condition fail."""
+
+    def __init__(self, kind: str, unmet: list[str]) -> None:
+        self.kind = kind
+        self.unmet = unmet
+        super().__init__(f"the letter '{kind}' does not fit these facts: not met: {'; '.join(unmet)}")
+
+
 @dataclass(frozen=True)
 class RenderedLetter:
     kind: str
