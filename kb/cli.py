@@ -7,7 +7,8 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -25,6 +26,7 @@ _LABELS = {
         "basis": "依据",
         "practice": "实务建议",
         "trace": "适用的规则",
+        "documents": "可用的文书（overdue-advisor letter 类型）",
         "version": "知识库版本",
     },
     "en": {
@@ -35,6 +37,7 @@ _LABELS = {
         "basis": "Legal basis",
         "practice": "practical guidance",
         "trace": "Rules applied",
+        "documents": "Letters that fit (overdue-advisor letter KIND)",
         "version": "Knowledge base",
     },
 }
@@ -71,20 +74,30 @@ def _parser() -> argparse.ArgumentParser:
 
     advise = commands.add_parser("advise", help="advice for one borrower's facts")
     rules_option(advise)
-    advise.add_argument("--days-overdue", type=int, required=True)
-    advise.add_argument("--harassment", action=argparse.BooleanOptionalAction, required=True)
-    advise.add_argument("--harassment-kinds", default="", metavar="KIND,KIND", help="comma-separated kinds")
-    advise.add_argument("--hardship", required=True, choices=["none", "temporary", "long_term"])
-    advise.add_argument("--credit-reported", required=True, choices=["yes", "no", "unknown"])
-    advise.add_argument("--first-time-borrower", action=argparse.BooleanOptionalAction, default=None)
-    advise.add_argument("--lender-licensed", choices=["yes", "no", "unknown"])
-    advise.add_argument("--annual-rate-percent", type=float)
-    advise.add_argument("--legal-action", choices=["none", "payment_order", "lawsuit", "judgment"])
-    advise.add_argument("--other-loans", type=int)
+    _case_arguments(advise)
     advise.add_argument("--lang", choices=["zh", "en"])
     advise.add_argument("--as-of", metavar="YYYY-MM-DD")
     advise.add_argument("--json", action="store_true", help="print the API's JSON answer")
     advise.set_defaults(run=_advise)
+
+    letter = commands.add_parser(
+        "letter", help="a letter that fits the case (text or .docx); details fill its blanks"
+    )
+    rules_option(letter)
+    letter.add_argument("kind", help="the letter kind, e.g. hardship_statement, payment_order_objection")
+    _case_arguments(letter)
+    letter.add_argument("--as-of", metavar="YYYY-MM-DD")
+    letter.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the letter")
+    letter.add_argument(
+        "--detail",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a detail to fill in (repeatable); one not given is a visible blank",
+    )
+    letter.add_argument("--format", choices=["text", "docx"], default="text")
+    letter.add_argument("--out", metavar="FILE", help="write the letter here (required for docx)")
+    letter.set_defaults(run=_letter)
 
     for name, module, summary in EXTENSIONS:
         sub = commands.add_parser(name, help=summary)
@@ -133,27 +146,71 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _advise(args: argparse.Namespace) -> int:
-    fields: dict[str, Any] = {
-        "days_overdue": args.days_overdue,
-        "harassment": args.harassment,
-        "harassment_kinds": [k for k in args.harassment_kinds.split(",") if k],
-        "hardship": args.hardship,
-        "credit_reported": args.credit_reported,
-        "first_time_borrower": args.first_time_borrower,
-        "lender_licensed": args.lender_licensed,
-        "annual_rate_percent": args.annual_rate_percent,
-        "legal_action": args.legal_action,
-        "other_loans": args.other_loans,
-        "lang": args.lang,
-        "as_of": args.as_of,
-    }
+def _case_arguments(sub: argparse.ArgumentParser) -> None:
+    """The borrower's facts as flags, one per field of the /advise request."""
+    sub.add_argument("--days-overdue", type=int, required=True)
+    sub.add_argument("--harassment", action=argparse.BooleanOptionalAction, required=True)
+    sub.add_argument("--harassment-kinds", default="", metavar="KIND,KIND", help="comma-separated kinds")
+    sub.add_argument("--hardship", required=True, choices=["none", "temporary", "long_term"])
+    sub.add_argument("--credit-reported", required=True, choices=["yes", "no", "unknown"])
+    sub.add_argument("--first-time-borrower", action=argparse.BooleanOptionalAction, default=None)
+    sub.add_argument("--lender-licensed", choices=["yes", "no", "unknown"])
+    sub.add_argument("--annual-rate-percent", type=float)
+    actions = get_args(AdviceRequest.model_fields["legal_action"].annotation)
+    sub.add_argument("--legal-action", choices=list(actions))
+    sub.add_argument("--other-loans", type=int)
+    sub.add_argument("--days-until-due", type=int)
+    sub.add_argument("--served-days-ago", type=int, help="days since the court or arbitration paper arrived")
+    sub.add_argument("--debt-sold", action=argparse.BooleanOptionalAction, default=None)
+    sub.add_argument("--plan-agreed", choices=["none", "kept", "broken"])
+    sub.add_argument("--credit-card-debt", action=argparse.BooleanOptionalAction, default=None)
+    sub.add_argument("--identity-misused", action=argparse.BooleanOptionalAction, default=None)
+    sub.add_argument("--guarantee", choices=["none", "company_paid", "personal_guarantor"])
+    sub.add_argument("--amount-owed-yuan", type=float)
+    sub.add_argument("--student", action=argparse.BooleanOptionalAction, default=None)
+    sub.add_argument("--safety-risk", action=argparse.BooleanOptionalAction, default=None)
+
+
+_CASE_FIELDS = (
+    "days_overdue",
+    "harassment",
+    "hardship",
+    "credit_reported",
+    "first_time_borrower",
+    "lender_licensed",
+    "annual_rate_percent",
+    "legal_action",
+    "other_loans",
+    "days_until_due",
+    "served_days_ago",
+    "debt_sold",
+    "plan_agreed",
+    "credit_card_debt",
+    "identity_misused",
+    "guarantee",
+    "amount_owed_yuan",
+    "student",
+    "safety_risk",
+)
+
+
+def _case_request(args: argparse.Namespace, lang: str | None) -> AdviceRequest | None:
+    """The request the flags describe, or None after printing what is wrong with them."""
+    fields: dict[str, Any] = {name: getattr(args, name) for name in _CASE_FIELDS}
+    fields["harassment_kinds"] = [k for k in args.harassment_kinds.split(",") if k]
+    fields |= {"lang": lang, "as_of": args.as_of}
     chosen = {name: value for name, value in fields.items() if value is not None}
     try:
-        request = AdviceRequest.model_validate_json(json.dumps(chosen))
+        return AdviceRequest.model_validate_json(json.dumps(chosen))
     except ValidationError as error:
         for problem in field_errors(error):
             print(f"--{problem['field'].replace('_', '-')}: {problem['message']}", file=sys.stderr)
+        return None
+
+
+def _advise(args: argparse.Namespace) -> int:
+    request = _case_request(args, args.lang)
+    if request is None:
         return 2
     answer = Advisor.from_folder(args.rules).advise(request)
     print(answer.model_dump_json(indent=2) if args.json else render_text(answer))
@@ -181,11 +238,57 @@ def render_text(answer: Answer) -> str:
     lines.append(f"{words['contacts']}:")
     lines.extend(f"  - {c.name}: {c.channel} — {c.purpose}" for c in answer.contacts)
     lines.append("")
+    if answer.documents:
+        lines.append(f"{words['documents']}:")
+        lines.extend(f"  - {d.kind}: {d.title}" for d in answer.documents)
+        lines.append("")
     lines.append(f"{words['trace']}:")
     lines.extend(f"  - {t.rule}: {t.because}" for t in answer.trace)
     lines.append("")
     lines.append(f"{words['version']}: {answer.kb_version}, {answer.as_of.isoformat()}")
     return "\n".join(lines)
+
+
+def _letter(args: argparse.Namespace) -> int:
+    from kb.letters.render import DetailsError, DoesNotFit
+    from kb.letters.word import as_docx
+
+    request = _case_request(args, None)
+    if request is None:
+        return 2
+    details: dict[str, str | int | float] = {}
+    for entry in args.detail:
+        name, equals, value = entry.partition("=")
+        if not equals or not name:
+            print(f"--detail {entry!r}: write NAME=VALUE", file=sys.stderr)
+            return 2
+        details[name] = value
+    if args.format == "docx" and not args.out:
+        print("--out FILE is required with --format docx", file=sys.stderr)
+        return 2
+    advisor = Advisor.from_folder(args.rules)
+    if args.kind not in advisor.book.letters:
+        print(f"no letter kind '{args.kind}'; the kinds: {', '.join(advisor.book.letters)}", file=sys.stderr)
+        return 2
+    try:
+        letter = advisor.letter(args.kind, request, details, args.lang, explain_in=args.lang)
+    except DoesNotFit as refusal:
+        print(f"the letter '{args.kind}' does not fit this case; not met:", file=sys.stderr)
+        for words in refusal.unmet:
+            print(f"  - {words}", file=sys.stderr)
+        return 1
+    except DetailsError as refused:
+        for problem in refused.errors:
+            name = problem["field"].removeprefix("details.")
+            print(f"--detail {name}: {problem['message']}", file=sys.stderr)
+        return 2
+    if args.format == "docx":
+        Path(args.out).write_bytes(as_docx(letter))
+    elif args.out:
+        Path(args.out).write_text(letter.text(), encoding="utf-8")
+    else:
+        sys.stdout.write(letter.text())
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
