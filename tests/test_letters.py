@@ -14,6 +14,7 @@ import pytest
 from conftest import ARTICLE_CASE, line_of
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from kb.advisor import Advisor, load_checked, shipped_rules
 from kb.compiler import compile_rules, letter_rule
@@ -392,3 +393,37 @@ def test_lint_reports_a_letter_that_fits_no_one() -> None:
         "letter 'identity_theft_statement' fits no valid borrower on any date"
     ]
     assert [f for f in lint(load_texts(texts), (letters_check,)).findings if f.kind == "letter"] == []
+
+
+# ---- the review pages ----
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_review_page_shows_each_kind_with_its_condition_and_an_example(
+    book: RuleBook, client: FlaskClient, lang: str
+) -> None:
+    from kb.wording import describe
+
+    response = client.get(f"/review/letters?lang={lang}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.count('<pre class="letter-example">') == len(KINDS)
+    for kind, letter in book.letters.items():
+        assert f'id="letter-{kind}"' in page
+        assert escape(describe(book, letter.when, lang)) in page
+        assert escape(letter.title(lang)) in page
+    objection = page[page.index('id="letter-payment_order_objection"') :]
+    court = book.letters["payment_order_objection"].fields["court"].example
+    assert court is not None and escape(court(lang)) in objection
+
+
+def test_the_review_page_escapes_letter_texts() -> None:
+    texts = letters_texts()
+    name = "letters/hardship_statement.yaml"
+    old = 'example: {zh: "张某", en: "Zhang X"}'
+    hostile = 'example: {zh: "<script>alert(1)</script>", en: "<b>Zhang</b>"}'
+    book = load_texts({**texts, name: texts[name].replace(old, hostile)})
+    client = create_app(advisor=Advisor(book)).test_client()
+    page = client.get("/review/letters?lang=zh").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
