@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -427,3 +428,14 @@ def test_the_review_page_escapes_letter_texts() -> None:
     page = client.get("/review/letters?lang=zh").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_readme_letter_is_what_the_service_returns(client: FlaskClient) -> None:
+    text = (RULES.parent / "README.md").read_text(encoding="utf-8")
+    asked = re.search(r"curl [^\n]*/letters/(\w+) [^\n]*\n\s*-d '(\{.*?\})'\n", text, re.S)
+    shown = re.search(r"```text\n(.*?)\n```", text, re.S)
+    assert asked and shown, "the README shows a curl example of /letters and the letter"
+    response = post(client, asked.group(1), json.loads(asked.group(2)))
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == shown.group(1) + "\n"
+    assert BLANK in shown.group(1)  # what she did not give stays a blank

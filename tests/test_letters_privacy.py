@@ -19,7 +19,7 @@ from test_letters import IDENTITY_CASE, PAYMENT_ORDER_CASE
 
 from kb.advisor import Advisor, load_checked, shipped_rules
 from kb.facts import AdviceRequest
-from kb.letters.render import documents
+from kb.letters.render import documents, render
 from kb.reference import fired_rules
 from webapi import create_app
 
@@ -90,3 +90,20 @@ def test_the_server_writes_no_detail_anywhere(tmp_path: Path, monkeypatch: pytes
     assert marker.encode() not in output
     written = [p for folder in (work, home, temporary) for p in folder.rglob("*") if p.is_file()]
     assert [p for p in written if marker.encode() in p.read_bytes()] == []
+
+
+def test_the_reused_docx_template_keeps_nothing_of_a_letter() -> None:
+    """The .docx is written into a prepared document reused per language: once written, the
+    letter's paragraphs and title are gone from it."""
+    from kb.letters import word
+
+    book = load_checked(shipped_rules())
+    request = AdviceRequest.model_validate_json(json.dumps(PAYMENT_ORDER_CASE))
+    marker = f"PRIVATE-{uuid.uuid4().hex}"
+    for lang in ("zh", "en"):
+        facts, day = request.facts(), request.day()
+        letter = render(book, "payment_order_objection", facts, day, {"court": marker}, lang)
+        assert marker in "".join(p.text for p in docx.Document(io.BytesIO(word.as_docx(letter))).paragraphs)
+        prepared = word._PREPARED[lang]
+        assert [child.tag.rsplit("}", 1)[1] for child in prepared.element.body] == ["sectPr"]
+        assert prepared.core_properties.title == ""

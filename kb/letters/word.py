@@ -9,7 +9,9 @@ still shows the text. The page is A4, as Chinese courts and offices expect.
 
 from __future__ import annotations
 
+import threading
 from io import BytesIO
+from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -18,6 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from kb.letters.render import RenderedLetter
+from kb.model import LANGS, Lang
 
 LATIN_FONT = "Times New Roman"
 EAST_ASIAN_FONT = "SimSun"  # 宋体
@@ -35,39 +38,55 @@ def _fonts(style_or_run: object, size: float, chinese: bool) -> None:
         fonts.set(qn("w:hint"), "eastAsia")
 
 
-def as_docx(letter: RenderedLetter) -> bytes:
+def _prepared(lang: Lang) -> Any:
+    """An empty A4 document with the fonts set: python-docx takes about as long to open its
+    template as to save a letter, so each language's is opened once and reused (under a lock)."""
     document = Document()
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(25)
     section.top_margin = section.bottom_margin = Mm(25)
     normal = document.styles["Normal"]
-    chinese = letter.lang == "zh"
+    chinese = lang == "zh"
     _fonts(normal, 12, chinese)
     language = OxmlElement("w:lang")
     normal.element.get_or_add_rPr().append(language)
     language.set(qn("w:eastAsia"), "zh-CN")
-    language.set(qn("w:val"), "zh-CN" if letter.lang == "zh" else "en-US")
+    language.set(qn("w:val"), "zh-CN" if chinese else "en-US")
     normal.paragraph_format.space_after = Pt(6)
     normal.paragraph_format.line_spacing = 1.3
-
-    title = document.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(letter.title)
-    run.bold = True
-    _fonts(run, 16, chinese)
-    for line in letter.lines:
-        if line:  # paragraph spacing stands for the text's empty lines
-            # python-docx escapes the text for XML, and turns a newline into a break: markup stays literal
-            document.add_paragraph(line)
-
     properties = document.core_properties
-    properties.title = letter.title
-    properties.author = ""
-    properties.last_modified_by = ""
-    properties.comments = ""
-    properties.keywords = ""
-    properties.subject = ""
+    for name in ("author", "last_modified_by", "comments", "keywords", "subject", "title"):
+        setattr(properties, name, "")
+    return document
+
+
+_PREPARED = {lang: _prepared(lang) for lang in LANGS}
+_LOCK = threading.Lock()
+
+
+def as_docx(letter: RenderedLetter) -> bytes:
     buffer = BytesIO()
-    document.save(buffer)
+    with _LOCK:
+        document = _PREPARED[letter.lang]
+        body = document.element.body
+        try:
+            title = document.add_paragraph()
+            title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = title.add_run(letter.title)
+            run.bold = True
+            _fonts(run, 16, letter.lang == "zh")
+            for line in letter.lines:
+                if line:  # paragraph spacing stands for the text's empty lines
+                    # python-docx escapes the text for XML and turns a newline into a break:
+                    # markup stays literal
+                    document.add_paragraph(line)
+            document.core_properties.title = letter.title
+            document.save(buffer)
+        finally:
+            # nothing of the letter stays in the shared document once it is written
+            for element in list(body):
+                if element.tag != qn("w:sectPr"):
+                    body.remove(element)
+            document.core_properties.title = ""
     return buffer.getvalue()
