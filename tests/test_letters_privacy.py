@@ -104,6 +104,6 @@ def test_the_reused_docx_template_keeps_nothing_of_a_letter() -> None:
         facts, day = request.facts(), request.day()
         letter = render(book, "payment_order_objection", facts, day, {"court": marker}, lang)
         assert marker in "".join(p.text for p in docx.Document(io.BytesIO(word.as_docx(letter))).paragraphs)
-        prepared = word._PREPARED[lang]
+        prepared = word._prepared(lang)
         assert [child.tag.rsplit("}", 1)[1] for child in prepared.element.body] == ["sectPr"]
         assert prepared.core_properties.title == ""

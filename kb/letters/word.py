@@ -10,6 +10,7 @@ still shows the text. The page is A4, as Chinese courts and offices expect.
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from io import BytesIO
 from typing import Any
 
@@ -38,6 +39,7 @@ def _fonts(style_or_run: object, size: float, chinese: bool) -> None:
         fonts.set(qn("w:hint"), "eastAsia")
 
 
+@lru_cache(maxsize=len(LANGS))
 def _prepared(lang: Lang) -> Any:
     """An empty A4 document with the fonts set: python-docx takes about as long to open its
     template as to save a letter, so each language's is opened once and reused (under a lock)."""
@@ -61,14 +63,13 @@ def _prepared(lang: Lang) -> Any:
     return document
 
 
-_PREPARED = {lang: _prepared(lang) for lang in LANGS}
 _LOCK = threading.Lock()
 
 
 def as_docx(letter: RenderedLetter) -> bytes:
     buffer = BytesIO()
     with _LOCK:
-        document = _PREPARED[letter.lang]
+        document = _prepared(letter.lang)
         body = document.element.body
         try:
             title = document.add_paragraph()
