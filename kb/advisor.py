@@ -10,8 +10,9 @@ from kb.answer import Answer, Presenter
 from kb.compiler import compile_rules, message
 from kb.engine import Engine
 from kb.facts import EARLIEST, AdviceRequest, check_contract
+from kb.letters.render import DoesNotFit, RenderedLetter, fits, render, unmet
 from kb.loader import RulesError, load_rules
-from kb.model import RuleBook
+from kb.model import Lang, RuleBook
 from kb.serialize import AnswerWriter
 
 RULES_ENV = "OVERDUE_ADVISOR_RULES"
@@ -72,3 +73,20 @@ class Advisor:
         return self.presenter.answer(
             facts, as_of, request.lang, fired, request.diagram_url(), request.detail
         )
+
+    def letter(
+        self,
+        kind: str,
+        request: AdviceRequest,
+        details: dict[str, str | int | float],
+        lang: Lang,
+        explain_in: Lang = "en",
+    ) -> RenderedLetter:
+        """The letter of this kind for these facts and details, if the engine finds that it fits;
+        else DoesNotFit, naming (in `explain_in`) the parts of its condition the facts do not meet."""
+        as_of: date = request.day()
+        facts = request.facts()
+        fired = self.engine.fired(message(self.book, facts, as_of))
+        if not fits(self.book, kind, fired):
+            raise DoesNotFit(kind, unmet(self.book, kind, facts, as_of, explain_in))
+        return render(self.book, kind, facts, as_of, details, lang)

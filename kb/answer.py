@@ -15,6 +15,7 @@ from pydantic_core import to_json
 
 from kb.compiler import asked_rule
 from kb.conditions import ALWAYS
+from kb.letters.render import documents
 from kb.model import URGENCIES, Lang, RuleBook, Urgency
 from kb.summary import (
     count_deadline,
@@ -126,6 +127,12 @@ class TraceEntry(_Out):
     because: str
 
 
+class DocumentOut(_Out):
+    kind: str
+    title: str
+    url: str = Field(description="POST here with the facts (and any details) for the letter")
+
+
 class Answer(_Out):
     kb_version: str
     api_version: str
@@ -141,10 +148,15 @@ class Answer(_Out):
     path: list[str]
     diagram_url: str
     terms: list[TermOut]
+    documents: list[DocumentOut] = Field(description="letters that fit this case, most urgent first")
 
     def json_bytes(self) -> bytes:
         """The answer as UTF-8 JSON, exactly the bytes of model_dump_json()."""
         return to_json(self)
+
+
+def letter_url(kind: str) -> str:
+    return f"/letters/{kind}"
 
 
 def taken_path(book: RuleBook, fired: frozenset[str]) -> list[tuple[str, list[str]]]:
@@ -364,7 +376,11 @@ class Presenter:
                 TermOut(term=book.terms[t].term(lang), explanation=book.terms[t].explanation(lang))
                 for t in self.used_terms(ids.actions + ids.avoid, lang)
             ],
+            documents=[self.document(kind, lang) for kind in documents(book, fired)],
         )
+
+    def document(self, kind: str, lang: Lang) -> DocumentOut:
+        return DocumentOut(kind=kind, title=self.book.letters[kind].title(lang), url=letter_url(kind))
 
     def summary(
         self,

@@ -27,8 +27,10 @@ def _choices(annotation: Any) -> list[str] | None:
     return None
 
 
-def add_case_arguments(parser: argparse.ArgumentParser) -> None:
+def add_case_arguments(parser: argparse.ArgumentParser, leave_out: tuple[str, ...] = ()) -> None:
     for name, info in AdviceRequest.model_fields.items():
+        if name in leave_out:
+            continue
         flag = "--" + name.replace("_", "-")
         annotation = info.annotation
         kinds = {a for a in (annotation, *get_args(annotation)) if a is not type(None)}
@@ -48,11 +50,11 @@ def add_case_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, metavar="YYYY-MM-DD" if name == "as_of" else None, help=text)
 
 
-def case_from_arguments(args: argparse.Namespace) -> AdviceRequest | None:
+def case_from_arguments(args: argparse.Namespace, leave_out: tuple[str, ...] = ()) -> AdviceRequest | None:
     """The request the flags describe, or None after printing what is refused (as the API would)."""
     chosen: dict[str, Any] = {}
     for name, info in AdviceRequest.model_fields.items():
-        value = getattr(args, name, None)
+        value = None if name in leave_out else getattr(args, name, None)
         if value is None:
             continue
         if get_origin(info.annotation) is list:

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from kb.advisor import Advisor, load_checked, rules_dir
 from kb.answer import Answer, Item
@@ -27,6 +28,7 @@ _LABELS = {
         "basis": "依据",
         "practice": "实务建议",
         "trace": "适用的规则",
+        "documents": "可用的文书（overdue-advisor letter 类型）",
         "version": "知识库版本",
     },
     "en": {
@@ -43,6 +45,7 @@ _LABELS = {
         "basis": "Legal basis",
         "practice": "practical guidance",
         "trace": "Rules applied",
+        "documents": "Letters that fit (overdue-advisor letter KIND)",
         "version": "Knowledge base",
     },
 }
@@ -82,6 +85,24 @@ def _parser() -> argparse.ArgumentParser:
     add_case_arguments(advise)
     advise.add_argument("--json", action="store_true", help="print the API's JSON answer")
     advise.set_defaults(run=_advise)
+
+    letter = commands.add_parser(
+        "letter", help="a letter that fits the case (text or .docx); details fill its blanks"
+    )
+    rules_option(letter)
+    letter.add_argument("kind", help="the letter kind, e.g. hardship_statement, payment_order_objection")
+    # --lang is the letter's language (default zh); --detail fills the letter's blanks
+    add_case_arguments(letter, leave_out=("detail",))
+    letter.add_argument(
+        "--detail",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a detail to fill in (repeatable); one not given is a visible blank",
+    )
+    letter.add_argument("--format", choices=["text", "docx"], default="text")
+    letter.add_argument("--out", metavar="FILE", help="write the letter here (required for docx)")
+    letter.set_defaults(run=_letter)
 
     for name, module, summary in EXTENSIONS:
         sub = commands.add_parser(name, help=summary)
@@ -180,11 +201,58 @@ def render_text(answer: Answer) -> str:
     lines.append(f"{words['contacts']}:")
     lines.extend(f"  - {c.name}: {c.channel} — {c.purpose}" for c in answer.contacts)
     lines.append("")
+    if answer.documents:
+        lines.append(f"{words['documents']}:")
+        lines.extend(f"  - {d.kind}: {d.title}" for d in answer.documents)
+        lines.append("")
     lines.append(f"{words['trace']}:")
     lines.extend(f"  - {t.rule}: {t.because}" for t in answer.trace)
     lines.append("")
     lines.append(f"{words['version']}: {answer.kb_version}, {answer.as_of.isoformat()}")
     return "\n".join(lines)
+
+
+def _letter(args: argparse.Namespace) -> int:
+    from kb.letters.render import DetailsError, DoesNotFit
+    from kb.letters.word import as_docx
+
+    request = case_from_arguments(args, leave_out=("detail",))
+    if request is None:
+        return 2
+    lang = args.lang or "zh"
+    details: dict[str, str | int | float] = {}
+    for entry in args.detail:
+        name, equals, value = entry.partition("=")
+        if not equals or not name:
+            print(f"--detail {entry!r}: write NAME=VALUE", file=sys.stderr)
+            return 2
+        details[name] = value
+    if args.format == "docx" and not args.out:
+        print("--out FILE is required with --format docx", file=sys.stderr)
+        return 2
+    advisor = Advisor.from_folder(args.rules)
+    if args.kind not in advisor.book.letters:
+        print(f"no letter kind '{args.kind}'; the kinds: {', '.join(advisor.book.letters)}", file=sys.stderr)
+        return 2
+    try:
+        letter = advisor.letter(args.kind, request, details, lang, explain_in=lang)
+    except DoesNotFit as refusal:
+        print(f"the letter '{args.kind}' does not fit this case; not met:", file=sys.stderr)
+        for words in refusal.unmet:
+            print(f"  - {words}", file=sys.stderr)
+        return 1
+    except DetailsError as refused:
+        for problem in refused.errors:
+            name = problem["field"].removeprefix("details.")
+            print(f"--detail {name}: {problem['message']}", file=sys.stderr)
+        return 2
+    if args.format == "docx":
+        Path(args.out).write_bytes(as_docx(letter))
+    elif args.out:
+        Path(args.out).write_text(letter.text(), encoding="utf-8")
+    else:
+        sys.stdout.write(letter.text())
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -3,7 +3,9 @@
 Each rule becomes one engine rule whose condition is the conjunction of: the input marker (so the
 engine's own state can never match), the question's `ask_if`, the rule's `when`, and its dates in
 force on the message's `as_of_day`. Questions with an `ask_if` get a rule of their own, so the
-engine also says which questions were asked. A catch-all rule makes every message handled.
+engine also says which questions were asked. Each letter kind's `when` is a rule too
+(`letter__<kind>`), so the engine also decides which letters fit. A catch-all rule makes every
+message handled.
 The rules are then shaped so that the engine's network never overflows however many there are
 (`compile_rules`), and the shape is checked against a model of that network (`kb.network`).
 Negation is pushed down to the leaves (durable-rules has no `not`), with unknown (null) values
@@ -66,6 +68,14 @@ def asked_rule(question_id: str) -> str:
     return ASKED + question_id
 
 
+LETTER = "letter__"
+
+
+def letter_rule(kind: str) -> str:
+    """The engine rule that fires when a letter kind fits the facts."""
+    return LETTER + kind
+
+
 Chain = tuple[str, list[Expr]]  # a rule's name and its conditions after the marker
 
 
@@ -88,6 +98,12 @@ def compile_rules(book: RuleBook) -> CompiledRules:
         for rid, rule in question.branches.items():
             group.append((rid, [ask, _expr(book, rule.when, negate=False), _dates(rule.in_force)]))
         groups.append(group)
+    # the letters that fit: one more group, each letter's `when` as a rule of its own
+    letters: list[Chain] = [
+        (letter_rule(kind), [_expr(book, letter.when, negate=False)]) for kind, letter in book.letters.items()
+    ]
+    if letters:
+        groups.append(letters)
     parts = tuple(
         Part(f"overdue_advisor_{book.digest[:16]}" + (f"_{index}" if index else ""), _ruleset(share))
         for index, share in enumerate(_shares(groups))
@@ -273,6 +289,7 @@ def _check_limits(book: RuleBook, compiled: CompiledRules) -> None:
     """Refuse rules the engine would fail on at registration or evaluation, naming the rule."""
     where = {rid: rule.defined_at for _, _, rid, rule in book.rules}
     where.update({asked_rule(qid): q.defined_at for qid, q in book.questions.items()})
+    where.update({letter_rule(kind): letter.defined_at for kind, letter in book.letters.items()})
     problems = []
     for part in compiled.parts:
         if len(part.definition) > MAX_RULES:

@@ -18,7 +18,8 @@ import yaml
 from pydantic import ValidationError
 
 from kb.conditions import ConditionError, Test, tests
-from kb.model import Expectations, Input, RuleBook
+from kb.letters.templates import template_problem
+from kb.model import LANGS, Expectations, Input, RuleBook
 
 ID_SECTIONS = (
     "inputs",
@@ -32,6 +33,7 @@ ID_SECTIONS = (
     "headlines",
     "reassurance",
     "terms",
+    "letters",
 )
 SINGLE_SECTIONS = ("kb", "stages")
 RESERVED_KEY = "defined_at"
@@ -331,6 +333,17 @@ def _semantic_problems(book: RuleBook, loader: _Loader) -> Iterator[Problem]:
             if other not in book.advice or other == aid:
                 what = "itself" if other == aid else f"advice '{other}', which is not defined"
                 yield at("advice", aid, "conflicts_with", i, reason=f"conflicts with {what}")
+    for kind, letter in book.letters.items():
+        yield from _condition_problems(book, letter.when, ("letters", kind, "when"), at)
+        if not letter.legal_basis:
+            yield at("letters", kind, reason="a letter cites its legal basis in 'legal_basis'")
+        for i, law_id in enumerate(letter.legal_basis):
+            if law_id not in book.laws:
+                yield at("letters", kind, "legal_basis", i, reason=f"law '{law_id}' is not in the catalog")
+        for lang in LANGS:
+            reason = template_problem(letter, lang)
+            if reason:
+                yield at("letters", kind, "body", lang, reason=reason)
     for iid, invariant in book.invariants.items():
         yield from _condition_problems(book, invariant.given, ("invariants", iid, "if"), at)
         yield from _expectation_problems(book, iid, invariant.then, at)

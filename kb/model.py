@@ -261,6 +261,46 @@ class Term(Entity):
     explanation: Text
 
 
+LetterWords = Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class LetterText(Node):
+    """A letter's template in both languages: Jinja2 source, rendered in a sandbox (kb.letters)."""
+
+    zh: LetterWords
+    en: LetterWords
+
+    def __call__(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class LetterField(Node):
+    """A detail the borrower may fill in; left out, it is a visible blank to fill by hand."""
+
+    label: Text
+    # an invented example, for the review pages' rendered letter (never a real person's data)
+    example: Text | None = None
+
+
+class LetterLimit(Node):
+    """A time limit the letter must meet, counted in days from the day the paper was served."""
+
+    days: Annotated[int, Field(ge=1, le=3650)]
+
+
+class Letter(Entity):
+    """A letter kind: when it fits (a condition over the facts, like a rule's `when`), its legal
+    basis, the details it takes and its text."""
+
+    title: Text
+    priority: Annotated[int, Field(ge=1, le=1000)]
+    when: When = ALWAYS
+    legal_basis: Ids = ()
+    fields: dict[Id, LetterField] = {}
+    limit: LetterLimit | None = None
+    body: LetterText
+
+
 class Contact(Entity):
     name: Text
     channel: Text
@@ -316,6 +356,7 @@ class RuleBook(Node):
     headlines: dict[Id, Message] = {}
     reassurance: dict[Id, Message] = {}
     terms: dict[Id, Term] = {}
+    letters: dict[Id, Letter] = {}
     digest: str = ""
 
     @property

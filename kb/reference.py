@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from kb.compiler import asked_rule
+from kb.compiler import asked_rule, letter_rule
 from kb.conditions import ALWAYS, All, AnyOf, Condition, Not, Test
 from kb.model import RuleBook
 
@@ -34,6 +34,9 @@ def fired_rules(book: RuleBook, facts: Mapping[str, Any], as_of: date) -> frozen
         for rid, rule in question.branches.items():
             if rule.in_force.covers(as_of) and holds(book, rule.when, facts):
                 fired.add(rid)
+    for kind, letter in book.letters.items():
+        if holds(book, letter.when, facts):
+            fired.add(letter_rule(kind))
     return frozenset(fired)
 
 

@@ -2,7 +2,8 @@
 
 Every item, contact, citation, trace entry and stage is serialised once per (id, language, laws in
 force, urgency, detail) and kept; the part of an answer that depends only on the decision (the
-rules that fired, the language, the laws in force, the detail) is kept in a bounded LRU; a request
+rules that fired, the language, the laws in force, the detail), letters that fit included, is kept
+in a bounded LRU; a request
 then adds only what is its own: the date, the deadlines counted from its facts, the next stage and
 the diagram link. The bytes are exactly those of `Presenter.answer(...).model_dump_json()` (a test
 compares them over the whole grid and the scenario files); no pydantic model is built per request.
@@ -18,10 +19,15 @@ from datetime import date
 from typing import Any
 
 from kb.answer import API_VERSION, Presenter, Ranked, ranked, taken_path
+from kb.letters.render import documents
 from kb.model import Lang, RuleBook, Urgency
 from kb.summary import count_deadline, deadline_ids, first_steps, headline, next_stage, reassurance
 
 DECISIONS = 4096  # answers' decision parts kept; one is a few to a few dozen KB
+
+
+# summary opening, the middle (actions … path), terms, documents, the ids, the deadlines listed
+Decision = tuple[bytes, bytes, bytes, bytes, Ranked, list[Any]]
 
 
 def _json(value: Any) -> bytes:
@@ -41,9 +47,7 @@ class AnswerWriter:
         self.hits = 0
         self.misses = 0
         self._parts: dict[tuple[Any, ...], bytes] = {}
-        self._decisions: OrderedDict[tuple[Any, ...], tuple[bytes, bytes, bytes, Ranked, list[Any]]] = (
-            OrderedDict()
-        )
+        self._decisions: OrderedDict[tuple[Any, ...], Decision] = OrderedDict()
         self._lock = threading.Lock()
         self._kb_version = _json(self.book.kb_version)
 
@@ -124,7 +128,7 @@ class AnswerWriter:
 
     def _decision(
         self, fired: frozenset[str], lang: Lang, laws: frozenset[str], brief: bool, stage_id: str
-    ) -> tuple[bytes, bytes, bytes, Ranked, list[Any]]:
+    ) -> Decision:
         key = (fired, lang, laws, brief, stage_id)
         with self._lock:
             found = self._decisions.get(key)
@@ -170,7 +174,10 @@ class AnswerWriter:
             _json({"term": book.terms[t].term(lang), "explanation": book.terms[t].explanation(lang)})
             for t in presenter.used_terms(ids.actions + ids.avoid, lang)
         )
-        made = (opening, middle, terms, ids, deadlines)
+        letters = _array(
+            presenter.document(kind, lang).model_dump_json().encode() for kind in documents(book, fired)
+        )
+        made = (opening, middle, terms, letters, ids, deadlines)
         with self._lock:
             self._decisions[key] = made
             if len(self._decisions) > DECISIONS:
@@ -192,7 +199,7 @@ class AnswerWriter:
         brief = detail == "brief"
         laws = self.presenter.laws_in_force(as_of)
         stage_id = book.stage_of_facts(facts)
-        opening, middle, terms, _, deadlines = self._decision(fired, lang, laws, brief, stage_id)
+        opening, middle, terms, letters, _, deadlines = self._decision(fired, lang, laws, brief, stage_id)
         counted = []
         for deadline_id in deadlines:
             deadline = book.deadlines[deadline_id]
@@ -249,5 +256,7 @@ class AnswerWriter:
             + _json(diagram_url)
             + b',"terms":'
             + terms
+            + b',"documents":'
+            + letters
             + b"}"
         )

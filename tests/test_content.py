@@ -108,6 +108,11 @@ def all_texts(book: RuleBook) -> Iterator[tuple[str, Text]]:
         yield f"question {qid}", question.text
         for rid, rule in question.branches.items():
             yield f"rule {rid} label", rule.label
+    for kind, letter in book.letters.items():
+        yield f"letter {kind} title", letter.title
+        yield f"letter {kind} body", Text(zh=letter.body.zh, en=letter.body.en)
+        for name, field in letter.fields.items():
+            yield f"letter {kind} field {name}", field.label
 
 
 def test_every_cited_article_exists_in_the_statute(book: RuleBook) -> None:
@@ -336,9 +341,12 @@ ALLOWED = {
         "avoid_paid_credit_repair",
         "dishonest_debtors_list",  # the court deletes a list entry once the debt is paid
         "court_judgment_comply",
-        # deleting personal information (contacts) an app collected, not a credit record
+        # deleting personal information (contacts) an app collected or a lender scraped
+        # (个人信息保护法 Art. 47), not a credit record
         "pipl_15_47_50",
         "contacts_withdraw_consent",
+        "pipl_15_47",
+        "stop_third_party_contact",
     ),
     # detention by a court for obstructing enforcement, or by the police for harassment, is not
     # detention for being overdue
@@ -389,6 +397,7 @@ def test_money_amounts_only_from_the_facts(book: RuleBook) -> None:
 
 def test_every_advice_cited_or_practice_and_every_law_used(book: RuleBook) -> None:
     cited = {law for advice in book.advice.values() for law in advice.legal_basis}
+    cited |= {law for letter in book.letters.values() for law in letter.legal_basis}
     assert [a for a, advice in book.advice.items() if not advice.legal_basis and not advice.practice] == []
     assert sorted(set(book.laws) - cited) == []
 

@@ -34,6 +34,8 @@ NOT_WORDS = {
     "as_of",
     "lang",
     "diagram_url",
+    "kind",  # a letter kind and its url (documents) are ids, not words
+    "url",
     "rule",
     "question",
     "path",

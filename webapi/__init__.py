@@ -20,7 +20,7 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
 
     Rules that fail to load raise RulesError here: a broken rules folder is never served.
     """
-    from webapi import advise, diagrams, meta, review
+    from webapi import advise, diagrams, letters, meta, review
     from webapi.openapi import openapi_document
     from webapi.problems import from_http_exception, internal_error
 
@@ -31,6 +31,7 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
     app.extensions["overdue_advisor"] = advisor or Advisor.from_folder(rules_dir)
     app.extensions["overdue_advisor_openapi"] = openapi_document(__version__)
     app.register_blueprint(advise.blueprint)
+    app.register_blueprint(letters.blueprint)
     app.register_blueprint(meta.blueprint)
     app.register_blueprint(diagrams.blueprint)
     app.register_blueprint(review.blueprint)

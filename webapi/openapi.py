@@ -8,6 +8,8 @@ from pydantic.json_schema import models_json_schema
 
 from kb.answer import Answer
 from kb.facts import DIAGRAM_PATH, AdviceRequest
+from kb.letters.request import LetterRequest
+from kb.letters.word import DOCX_TYPE
 from webapi.problems import Problem
 
 REF = "#/components/schemas/{model}"
@@ -54,7 +56,12 @@ def _page(summary: str, media: str = "text/html") -> dict[str, Any]:
 
 def openapi_document(package_version: str) -> dict[str, Any]:
     _, schemas = models_json_schema(
-        [(AdviceRequest, "validation"), (Answer, "serialization"), (Problem, "serialization")],
+        [
+            (AdviceRequest, "validation"),
+            (LetterRequest, "validation"),
+            (Answer, "serialization"),
+            (Problem, "serialization"),
+        ],
         ref_template=REF,
     )
     plain = {"application/json": {"schema": {"type": "object"}}}
@@ -88,6 +95,40 @@ def openapi_document(package_version: str) -> dict[str, Any]:
                         ),
                         "413": _problem("The body is larger than 64 KiB"),
                         "415": _problem("The body is not sent as JSON"),
+                    },
+                }
+            },
+            "/letters/{kind}": {
+                "post": {
+                    "summary": "A letter that fits the facts, ready to sign, as text or .docx "
+                    "(never stored or logged)",
+                    "parameters": [
+                        {
+                            "name": "kind",
+                            "in": "path",
+                            "required": True,
+                            "description": "a letter kind, as an answer's documents name it",
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": REF.format(model="LetterRequest")}}
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The letter; a detail not given is a visible blank",
+                            "content": {"text/plain; charset=utf-8": {}, DOCX_TYPE: {}},
+                        },
+                        "400": _problem("A field is missing, unknown, mistyped or out of range"),
+                        "404": _problem("No letter of that kind"),
+                        "413": _problem("The body is larger than 64 KiB"),
+                        "415": _problem("The body is not sent as JSON"),
+                        "422": _problem(
+                            "The letter does not fit these facts; `detail` says which condition fails"
+                        ),
                     },
                 }
             },

@@ -8,8 +8,10 @@ scripts from this service only. The view models below are pure functions of the 
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,18 @@ from pydantic_core import PydanticUndefined
 from werkzeug.exceptions import NotFound
 
 from kb.advisor import Advisor
+from kb.compiler import letter_rule
 from kb.conditions import ALWAYS, All, AnyOf, Condition, Not, Test
 from kb.diagram.dot import Href
 from kb.diagram.graph import Link, decision_tree, question_tree
 from kb.diagram.render import audit_set, render
-from kb.facts import AdviceRequest
+from kb.facts import AdviceRequest, today_in_china
+from kb.letters.render import documents
+from kb.letters.render import render as render_letter
 from kb.model import ALWAYS_IN_FORCE, Lang, Law, RuleBook
+from kb.reference import holds
+from kb.verify.analysis import Analysis
+from kb.verify.regions import condition_facts
 from kb.wording import describe, describe_dates
 from webapi.problems import problem_response
 
@@ -64,6 +72,16 @@ _UI: dict[Lang, dict[str, str]] = {
         "questions": "问题与规则",
         "laws": "法律目录",
         "case": "试一个案例",
+        "letters": "文书",
+        "letters_about": (
+            "每类文书：何时提供（条件，与决策树同一种写法，由规则引擎判断）、依据、可填写的内容，以及用虚构内容生成的示例。"
+            "没有填写的内容在文书里留作下划线空白，由本人手写补全。"
+        ),
+        "letter_when": "何时提供",
+        "letter_fields": "可填写的内容",
+        "letter_example": "示例（虚构的案情和内容）",
+        "letter_example_case": "示例案情",
+        "letter_basis": "依据",
         "diagrams": "审阅图（由规则生成）",
         "diagram": "此问题的图",
         "zoom_in": "放大",
@@ -143,6 +161,17 @@ _UI: dict[Lang, dict[str, str]] = {
         "questions": "Questions and rules",
         "laws": "Law catalog",
         "case": "Try a case",
+        "letters": "Letters",
+        "letters_about": (
+            "Each letter kind: when it is offered (a condition written like the tree's, decided by the "
+            "rules engine), its legal basis, the details it takes, and an example rendered from invented "
+            "details. A detail not given stays a blank line in the letter, to fill in by hand."
+        ),
+        "letter_when": "Offered when",
+        "letter_fields": "Details it takes",
+        "letter_example": "Example (invented case and details)",
+        "letter_example_case": "Example case",
+        "letter_basis": "Legal basis",
         "diagrams": "Audit diagrams (drawn from the rules)",
         "diagram": "This question drawn",
         "zoom_in": "Zoom in",
@@ -594,6 +623,72 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+@dataclass(frozen=True)
+class LetterFieldView:
+    name: str
+    label: str
+    example: str
+
+
+@dataclass(frozen=True)
+class LetterView:
+    kind: str
+    title: str
+    priority: int
+    when: str
+    citations: tuple[CitationView, ...]
+    fields: tuple[LetterFieldView, ...]
+    example_case: str
+    example: str
+    defined_at: SourceLink
+
+
+def letter_views(
+    book: RuleBook, lang: Lang, source_url: str | None, rev: str, today: date
+) -> tuple[LetterView, ...]:
+    """Every letter kind with its condition in words and an example rendered for a case it fits
+    (found among the regions lint analyses), dated `today` when it still fits then."""
+    analysis = Analysis(book)
+    periods = analysis.domain.periods(())
+    views = []
+    for kind in documents(book, {letter_rule(k) for k in book.letters}):
+        letter = book.letters[kind]
+        region = next(
+            (
+                r
+                for r in analysis.regions(condition_facts(book, letter.when), periods)
+                if analysis.domain.holds(letter.when, r.example)
+            ),
+            None,
+        )
+        example_case, example = "", ""
+        if region is not None:
+            case = dict(region.example) | {"as_of": today.isoformat(), "lang": lang}
+            request = AdviceRequest.model_validate_json(json.dumps(case))
+            day = today if holds(book, letter.when, book.derive(request.facts(), today)) else region.day
+            request = request.model_copy(update={"as_of": day})
+            details = {name: field.example(lang) for name, field in letter.fields.items() if field.example}
+            example = render_letter(book, kind, request.facts(), day, details, lang).text()
+            example_case = request.model_dump_json(exclude_defaults=True)
+        views.append(
+            LetterView(
+                kind=kind,
+                title=letter.title(lang),
+                priority=letter.priority,
+                when=describe(book, letter.when, lang),
+                citations=tuple(_citation(law_id, book.laws[law_id], lang) for law_id in letter.legal_basis),
+                fields=tuple(
+                    LetterFieldView(name, field.label(lang), field.example(lang) if field.example else "")
+                    for name, field in letter.fields.items()
+                ),
+                example_case=example_case,
+                example=example,
+                defined_at=source_link(source_url, rev, letter.defined_at),
+            )
+        )
+    return tuple(views)
+
+
 # ---- links from the diagrams to these pages ----
 
 
@@ -626,6 +721,11 @@ class _Review:
         self.source_url = source_url or None
         self.source_rev = source_rev
         self.svg = lru_cache(maxsize=2 * (len(book.questions) + 1))(self._svg)
+        self.letters = lru_cache(maxsize=2)(self._letters)
+
+    def _letters(self, lang: Lang) -> tuple[LetterView, ...]:
+        # the examples are dated the day the page is first drawn: invented details, no one's case
+        return letter_views(self.book, lang, self.source_url, self.source_rev, today_in_china())
 
     def _svg(self, lang: Lang, question_id: str | None) -> Markup:
         graph = (
@@ -775,6 +875,14 @@ def laws() -> Response:
     review = _review()
     grouped = instruments(law_views(_book(), lang, review.source_url, review.source_rev))
     return _page("review/laws.html", lang, instruments=grouped, total=sum(len(i.laws) for i in grouped))
+
+
+@blueprint.get("/letters")
+def letters() -> Response:
+    lang = _lang()
+    review = _review()
+    views = review.letters(lang)
+    return _page("review/letters.html", lang, letters=views)
 
 
 @blueprint.get("/case")

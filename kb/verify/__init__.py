@@ -19,6 +19,7 @@ from kb.verify import (
     dead_rules,
     gaps,
     invariants,
+    letters,
     overlaps,
     preconditions,
     references,
@@ -40,6 +41,7 @@ CHECKS: tuple[Check, ...] = (
     invariants,
     preconditions,
     unused_inputs,
+    letters,
 )
 
 

@@ -288,6 +288,7 @@ def _all_tests(book: RuleBook) -> dict[str, list[Test]]:
         conditions.extend(rule.when for rule in question.branches.values())
     conditions.extend(invariant.given for invariant in book.invariants.values())
     conditions.extend(advice.needs for advice in book.advice.values())
+    conditions.extend(letter.when for letter in book.letters.values())
     for condition in conditions:
         for test in tests(condition):
             if test.fact != "stage":

@@ -14,6 +14,7 @@ A scenario file (tests/scenarios/*.yaml) is a list of scenarios:
         first_steps: [stage_due_today, contact_lender_official]   # the summary's, in order
         deadlines: {payment_order_objection: 5}                    # id: days left (null: unknown)
         first_contact: lender_official
+        documents: [hardship_statement, collection_complaint]       # the letters offered, in order
 
 `input` is exactly an /advise request body. Files are read with `yaml.safe_load`; a wrong key, an
 invalid input or an id the rules do not define is refused with `file:line`. Running a scenario
@@ -63,6 +64,8 @@ class Expected(BaseModel):
     first_steps: Ids | None = None
     deadlines: dict[str, int | None] | None = None
     first_contact: str | None = None
+    # the letter kinds the answer offers (`documents`), exactly and in order
+    documents: Ids | None = None
 
 
 class ScenarioText(BaseModel):
@@ -211,6 +214,9 @@ def unmet(expected: Expected, answer: Answer) -> Iterable[str]:
         counted = {d.id: d.days_left for d in answer.summary.deadlines}
         if counted != expected.deadlines:
             yield f"deadlines are {counted}, expected {expected.deadlines}"
+    offered = [d.kind for d in answer.documents]
+    if expected.documents is not None and offered != list(expected.documents):
+        yield f"documents are {offered}, expected {list(expected.documents)}"
     first_contact = answer.contacts[0].id if answer.contacts else None
     if expected.first_contact is not None and first_contact != expected.first_contact:
         yield f"first contact is {first_contact}, expected {expected.first_contact}"
@@ -248,6 +254,9 @@ def _unknown_ids(book: RuleBook, expected: Expected) -> Iterable[str]:
     for did in expected.deadlines or {}:
         if did not in book.deadlines:
             yield f"expected.deadlines: unknown deadline '{did}'"
+    for kind in expected.documents or ():
+        if kind not in book.letters:
+            yield f"expected.documents: unknown letter kind '{kind}'"
     if expected.first_contact is not None and expected.first_contact not in book.contacts:
         yield f"expected.first_contact: unknown contact '{expected.first_contact}'"
     action = book.advice.get(expected.first_action)

@@ -19,7 +19,7 @@ def applies(book: RuleBook) -> bool:
 
 
 def used_inputs(book: RuleBook) -> set[str]:
-    """The inputs some condition of the tree reads, or that the answer counts with."""
+    """The inputs some condition of the tree or of a letter reads, or that the answer counts with."""
     used = {book.stages.of}
     if book.stages.ahead is not None:
         used.add(book.stages.ahead.of)  # the stage, the next stage and deadlines to the due date
@@ -27,6 +27,10 @@ def used_inputs(book: RuleBook) -> set[str]:
         used |= condition_facts(book, question.ask_if)
         for rule in question.branches.values():
             used |= condition_facts(book, rule.when)
+    for letter in book.letters.values():  # they choose the answer's documents
+        used |= condition_facts(book, letter.when)
+        if letter.limit is not None:
+            used.add("served_days_ago")
     for name in list(used):
         if name in book.derived:
             used.add(book.derived[name].as_of_minus)
@@ -43,6 +47,6 @@ def find(analysis: Analysis) -> Iterator[Finding]:
             yield Finding(
                 KIND,
                 "error",
-                f"input '{name}' changes nothing in any answer: no question or branch reads it",
+                f"input '{name}' changes nothing in any answer: no question, branch or letter reads it",
                 (str(spec.defined_at),),
             )

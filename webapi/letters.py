@@ -1,0 +1,53 @@
+"""POST /letters/<kind>: validate the body, ask the advisor for the letter, send it as text or .docx.
+
+Nothing here logs, stores or caches a letter or its details: the body is read once, and the
+answer is marked `no-store` so that no shared cache keeps it either.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import ValidationError
+from werkzeug.exceptions import NotFound, UnsupportedMediaType
+
+from kb.advisor import Advisor
+from kb.letters.render import DetailsError, DoesNotFit
+from kb.letters.request import LetterRequest, letter_field_errors
+from kb.letters.word import DOCX_TYPE, as_docx
+from kb.wording import describe
+from webapi.advise import _is_json
+from webapi.problems import problem_response
+
+blueprint = Blueprint("letters", __name__)
+PRIVATE = {"Cache-Control": "no-store"}
+
+
+@blueprint.post("/letters/<kind>")
+def letter(kind: str) -> Response:
+    advisor: Advisor = current_app.extensions["overdue_advisor"]
+    if kind not in advisor.book.letters:
+        raise NotFound()
+    if not _is_json(request.mimetype):
+        raise UnsupportedMediaType()
+    body = request.get_data(cache=False)  # past MAX_CONTENT_LENGTH this raises 413
+    try:
+        asked = LetterRequest.model_validate_json(body)
+    except ValidationError as error:
+        errors = letter_field_errors(error)
+        names = ", ".join(e["field"] for e in errors)
+        return problem_response(400, "Bad Request", f"The request was refused: {names}.", errors)
+    try:
+        rendered = advisor.letter(kind, asked.facts, dict(asked.details), asked.lang)
+    except DoesNotFit as refusal:
+        needs = describe(advisor.book, advisor.book.letters[kind].when, "en")
+        detail = f"The letter '{kind}' does not fit these facts. It needs: {needs}. Not met: "
+        detail += "; ".join(refusal.unmet) + "."
+        errors = [{"field": "facts", "message": f"not met: {words}"} for words in refusal.unmet]
+        return problem_response(422, "Unprocessable Content", detail, errors)
+    except DetailsError as refused:
+        return problem_response(400, "Bad Request", "The request was refused: details.", refused.errors)
+    if asked.format == "docx":
+        response = Response(as_docx(rendered), mimetype=DOCX_TYPE, headers=PRIVATE)
+        response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{asked.lang}.docx"'
+        return response
+    return Response(rendered.text(), content_type="text/plain; charset=utf-8", headers=PRIVATE)
