@@ -73,7 +73,7 @@ def test_the_strategy_reaches_every_rule(advisor: Advisor) -> None:
     """The generated inputs are not stuck in a corner: together they fire every rule."""
     fired: set[str] = set()
 
-    @settings(max_examples=400, derandomize=True, deadline=None)
+    @settings(max_examples=4000, derandomize=True, deadline=None)
     @given(body=request_bodies(BOOK))
     def collect(body: dict[str, Any]) -> None:
         request = request_of(body)

@@ -16,6 +16,7 @@ from typing import Any
 from kb.answer import Answer, ranked
 from kb.conditions import ALWAYS, Condition
 from kb.model import Question, RuleBook
+from kb.summary import deadline_ids
 from kb.verify.findings import Finding
 from kb.verify.regions import (
     MAX_REGIONS,
@@ -66,14 +67,12 @@ def taken_by(question: Question, holding: Sequence[str]) -> tuple[str, ...]:
 
 def outcome_of(book: RuleBook, path: Iterable[tuple[str, Sequence[str]]], as_of: date) -> Outcome:
     """What `kb.answer.Presenter.answer` would hold for the branches taken, as ids only."""
-    ids = ranked(book, list(path))
+    path = list(path)
+    ids = ranked(book, path)
     given = ids.actions + ids.avoid
-    cites = {
-        law_id
-        for aid in given
-        for law_id in book.advice[aid].legal_basis
-        if book.laws[law_id].in_force.covers(as_of)
-    }
+    cited = [law_id for aid in given for law_id in book.advice[aid].legal_basis]
+    cited += [law_id for did in deadline_ids(book, path) for law_id in book.deadlines[did].legal_basis]
+    cites = {law_id for law_id in cited if book.laws[law_id].in_force.covers(as_of)}
     tags = {tag for aid in given for tag in book.advice[aid].tags}
     return Outcome(ids.actions, ids.avoid, ids.contacts, frozenset(cites), frozenset(tags))
 

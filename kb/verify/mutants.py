@@ -135,11 +135,13 @@ def mutants(texts: Mapping[str, str]) -> Iterator[Mutant]:
                         file,
                         lambda d, b=branch, p=path, c=[other, *chosen[1:]]: _set(b(d)["when"], p, c),
                     )
-            for i, aid in enumerate(rule.get("advice") or []):
+            # an entry is an id, or {id: urgency} where the branch sets the item's urgency
+            given = [e if isinstance(e, str) else next(iter(e)) for e in rule.get("advice") or []]
+            for i, aid in enumerate(given):
                 yield rules.mutant(
                     "drop advice", f"{rid}: -{aid}", file, lambda d, b=branch, i=i: b(d)["advice"].pop(i)
                 )
-                swap = _next_of_kind(aid, advice_kinds, rule.get("advice") or [])
+                swap = _next_of_kind(aid, advice_kinds, given)
                 if swap:
                     yield rules.mutant(
                         "swap advice",
@@ -157,6 +159,13 @@ def mutants(texts: Mapping[str, str]) -> Iterator[Mutant]:
         # a law's dates matter where the rules speak (kb.in_force); earlier ones are history
         yield from _dates(rules, file, ("laws", lid), law, lid, speaks_from)
     for file, aid, advice in rules.entries("advice"):
+        if advice.get("urgency") == "now":
+            yield rules.mutant(
+                "demote urgency",
+                f"{aid}: urgency now -> later",
+                file,
+                lambda d, a=aid: d["advice"][a].__setitem__("urgency", "later"),
+            )
         if advice.get("kind") == "action" and advice.get("priority", 100) < 10:
             yield rules.mutant(
                 "make routine",
