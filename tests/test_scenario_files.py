@@ -116,3 +116,15 @@ def test_overdue_advisor_test_fails_on_a_failing_scenario(
 def test_missing_scenario_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(RulesError):
         load_scenarios(tmp_path / "nowhere", ADVISOR.book)
+
+
+def test_every_scenario_states_its_first_steps_and_its_deadlines() -> None:
+    # issue 9: what a frightened borrower reads first is part of every expectation; where a paper
+    # has arrived, so is every time limit, with the days left
+    no_steps = [s.where for s in ALL if s.expected.first_steps is None]
+    no_deadlines = [
+        s.where for s in ALL if s.request.legal_action != "none" and s.expected.deadlines is None
+    ]
+    assert no_steps == [] and no_deadlines == []
+    counted = [s for s in ALL if any(d is not None for d in (s.expected.deadlines or {}).values())]
+    assert len(counted) >= 5  # some scenarios give the day the paper arrived, so days are counted

@@ -209,3 +209,24 @@ def test_summary_references_are_checked(mini_dir: Any, old: str, new: str, reaso
     with pytest.raises(RulesError) as caught:
         load_texts({**read_texts(mini_dir), "summary.yaml": SUMMARY_RULES.replace(old, new, 1)})
     assert any(reason in p.reason and p.file == "summary.yaml" for p in caught.value.problems), caught.value
+
+
+def test_the_readme_case_in_chinese_opens_with_its_first_steps_and_reassurance() -> None:
+    from conftest import ARTICLE_CASE
+
+    from webapi import create_app
+
+    client = create_app().test_client()
+    response = client.post("/advise", json={**ARTICLE_CASE, "lang": "zh"})
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    answer = response.get_json()
+    summary = answer["summary"]
+    # before any list: the headline, three first steps and the reassurance come first in the JSON
+    assert text.index('"summary"') < text.index('"actions"') < text.index('"avoid"')
+    assert len(summary["first_steps"]) == 3
+    assert summary["first_steps"] == [item["id"] for item in answer["actions"][:3]]
+    assert all(item["urgency"] == "now" for item in answer["actions"][:3])
+    assert any("亲友" in sentence and "不欠" in sentence for sentence in summary["reassurance"])
+    assert any("投诉" in sentence for sentence in summary["reassurance"])
+    assert summary["next_stage"] == {"id": "overdue_8_30", "label": "逾期8–30天", "on_day": 8, "in_days": 1}
