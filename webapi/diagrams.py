@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +24,7 @@ from kb.diagram.graph import decision_tree
 from kb.diagram.render import MEDIA_TYPES, AuditDiagram, audit_set, render
 from kb.facts import DIAGRAM_PATH, AdviceRequest, field_errors
 from kb.model import Lang, RuleBook
-from webapi.problems import problem_response
+from webapi.problems import problem_response, refused
 from webapi.review import links
 
 blueprint = Blueprint("diagrams", __name__)
@@ -32,31 +33,86 @@ PATH_CACHE_SIZE = 256  # trees with a path kept drawn; one SVG is about 150 kB
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 _INTEGER = re.compile(r"-?[0-9]{1,12}")
-_NUMBER = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,12})?")
+# a JSON number as Python writes a float (repr round-trips, e.g. 0.30000000000000004 or 1e-05)
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]{0,11})(\.[0-9]{1,17})?([eE][+-]?[0-9]{1,3})?")
+
+
+RETRY_AFTER = "2"  # seconds a client refused for too many renders is asked to wait
+
+
+class RenderBusy(Exception):
+    """As many drawings are being rendered as the bound allows."""
 
 
 class Drawings:
-    """The served rules' diagrams, each drawn by `dot` the first time it is asked for."""
+    """The served rules' diagrams, each drawn by `dot` the first time it is asked for.
 
-    def __init__(self, book: RuleBook, path_cache_size: int = PATH_CACHE_SIZE) -> None:
+    At most `max_renders` drawings are rendered at once (per worker); a request past that is
+    refused with 503 rather than queued, so renders cannot take every worker from /advise.
+    """
+
+    def __init__(self, book: RuleBook, path_cache_size: int = PATH_CACHE_SIZE, max_renders: int = 2) -> None:
         self.book = book
+        self.renders = threading.BoundedSemaphore(max_renders)
+        self.in_flight = 0
         self.audit: dict[str, AuditDiagram] = {diagram.name: diagram for diagram in audit_set(book)}
         self.audit_file = lru_cache(maxsize=len(self.audit))(self._audit_file)
         self.path_svg = lru_cache(maxsize=path_cache_size)(self._path_svg)
 
+    def _bounded(self) -> _Render:
+        return _Render(self)
+
     def _audit_file(self, name: str) -> bytes:
         diagram = self.audit[name]
-        return render(diagram.draw(), diagram.format)
+        with self._bounded():
+            return render(diagram.draw(), diagram.format)
 
     def _path_svg(self, lang: Lang, path: tuple[str, ...]) -> bytes:
         # called within a request: the boxes link to the review pages of this app
-        return render(decision_tree(self.book, lang, path=path), "svg", links(lang))
+        with self._bounded():
+            return render(decision_tree(self.book, lang, path=path), "svg", links(lang))
+
+
+class _Render:
+    """One render holding a place in the bound; RenderBusy (never cached) when there is none."""
+
+    def __init__(self, drawings: Drawings) -> None:
+        self.drawings = drawings
+
+    def __enter__(self) -> None:
+        if not self.drawings.renders.acquire(blocking=False):
+            raise RenderBusy()
+        self.drawings.in_flight += 1
+        hooks = current_app.extensions.get("overdue_advisor_metrics")
+        if hooks is not None:
+            hooks.renders_in_flight.inc()
+
+    def __exit__(self, *exc: object) -> None:
+        self.drawings.in_flight -= 1
+        self.drawings.renders.release()
+        hooks = current_app.extensions.get("overdue_advisor_metrics")
+        if hooks is not None:
+            hooks.renders_in_flight.dec()
 
 
 @blueprint.record_once
 def _set_up(state: BlueprintSetupState) -> None:
     advisor: Advisor = state.app.extensions["overdue_advisor"]
-    state.app.extensions[EXTENSION] = Drawings(advisor.book)
+    max_renders = state.app.config.get("OVERDUE_ADVISOR_MAX_RENDERS", 2)
+    state.app.extensions[EXTENSION] = Drawings(advisor.book, max_renders=max_renders)
+
+
+@blueprint.app_errorhandler(RenderBusy)
+def _busy(_: RenderBusy) -> Response:
+    hooks = current_app.extensions.get("overdue_advisor_metrics")
+    if hooks is not None:
+        hooks.refused.labels(reason="render_bound").inc()
+    return problem_response(
+        503,
+        "Service Unavailable",
+        "Too many diagrams are being drawn at once; try again shortly.",
+        headers={"Retry-After": RETRY_AFTER},
+    )
 
 
 def _drawings() -> Drawings:
@@ -67,10 +123,10 @@ def _drawings() -> Drawings:
 def path_diagram() -> Response:
     facts, errors = request_from_query(request.args)
     if facts is None:
-        names = ", ".join(dict.fromkeys(e["field"] for e in errors))
-        return problem_response(400, "Bad Request", f"The request was refused: {names}.", errors)
+        return refused(errors)
     advisor: Advisor = current_app.extensions["overdue_advisor"]
     answer = advisor.advise(facts)
+    current_app.extensions["overdue_advisor_metrics"].evaluations.inc()
     svg = _drawings().path_svg(facts.lang, tuple(answer.path))
     # the query holds a borrower's facts: keep the answer out of shared caches
     return _send(svg, "svg", cache="private, no-store")
