@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -37,19 +38,31 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def duplicate_key(body: bytes) -> str | None:
-    """The first key given twice in one JSON object of the body, if any.
+def early_refusal(body: bytes) -> list[dict[str, str]] | None:
+    """A key given twice in one JSON object, or a list longer than its field allows, if any.
 
     JSON parsers disagree on duplicates (pydantic keeps the last): a body whose meaning depends on
-    the parser is refused. A body that is not JSON at all is left to the model to refuse.
+    the parser is refused. An over-long list is refused before any of its items is validated. A
+    body that is not JSON at all is left to the model to refuse, in its words.
     """
     try:
-        json.loads(body, object_pairs_hook=_no_duplicates)
+        parsed = json.loads(body, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as duplicate:
-        return duplicate.key
+        return [{"field": duplicate.key, "message": "given more than once"}]
     except (ValueError, RecursionError):
         return None
+    if isinstance(parsed, dict):
+        for name, most in _max_items().items():
+            value = parsed.get(name)
+            if isinstance(value, list) and len(value) > most:
+                return [{"field": name, "message": f"at most {most} items, not {len(value)}"}]
     return None
+
+
+@lru_cache(maxsize=1)
+def _max_items() -> dict[str, int]:
+    properties = AdviceRequest.model_json_schema()["properties"]
+    return {name: schema["maxItems"] for name, schema in properties.items() if "maxItems" in schema}
 
 
 @blueprint.post("/advise")
@@ -57,9 +70,9 @@ def advise() -> Response:
     if not _is_json(request.mimetype):
         raise UnsupportedMediaType()
     body = request.get_data(cache=False)  # past MAX_CONTENT_LENGTH this raises 413
-    key = duplicate_key(body)
-    if key is not None:
-        return refused([{"field": key, "message": "given more than once"}])
+    early = early_refusal(body)
+    if early is not None:
+        return refused(early)
     try:
         facts = AdviceRequest.model_validate_json(body)
     except ValidationError as error:

@@ -23,7 +23,8 @@ from kb.advisor import Advisor
 from kb.diagram.graph import decision_tree
 from kb.diagram.render import MEDIA_TYPES, AuditDiagram, audit_set, render
 from kb.facts import DIAGRAM_PATH, AdviceRequest, field_errors
-from kb.model import Lang, RuleBook
+from kb.model import LANGS, Lang, RuleBook
+from webapi.pathdiagram import PathTree
 from webapi.problems import problem_response, refused
 from webapi.review import links
 
@@ -57,6 +58,7 @@ class Drawings:
         self.in_flight = 0
         self.audit: dict[str, AuditDiagram] = {diagram.name: diagram for diagram in audit_set(book)}
         self.audit_file = lru_cache(maxsize=len(self.audit))(self._audit_file)
+        self.path_base = lru_cache(maxsize=len(LANGS))(self._path_base)
         self.path_svg = lru_cache(maxsize=path_cache_size)(self._path_svg)
 
     def _bounded(self) -> _Render:
@@ -67,10 +69,16 @@ class Drawings:
         with self._bounded():
             return render(diagram.draw(), diagram.format)
 
-    def _path_svg(self, lang: Lang, path: tuple[str, ...]) -> bytes:
+    def _path_base(self, lang: Lang) -> PathTree:
         # called within a request: the boxes link to the review pages of this app
+        graph = decision_tree(self.book, lang, path=())
         with self._bounded():
-            return render(decision_tree(self.book, lang, path=path), "svg", links(lang))
+            svg = render(graph, "svg", links(lang)).decode("utf-8")
+        return PathTree(graph, svg)
+
+    def _path_svg(self, lang: Lang, path: tuple[str, ...]) -> bytes:
+        # the tree is drawn once per language; a path only restyles it (no dot per request)
+        return self.path_base(lang).draw(path)
 
 
 class _Render:
@@ -158,7 +166,7 @@ def request_from_query(query: MultiDict[str, str]) -> tuple[AdviceRequest | None
     by the same strict model as a /advise body, so the same values are refused with the same words.
     A value that does not convert is passed on as text, for the model to refuse.
     """
-    properties = AdviceRequest.model_json_schema()["properties"]
+    properties = _request_properties()
     repeated = [name for name in query if len(query.getlist(name)) > 1]
     body = {name: _json_value(_types(properties.get(name, {})), value) for name, value in query.items()}
     errors = [{"field": name, "message": "given more than once"} for name in repeated]
@@ -167,6 +175,11 @@ def request_from_query(query: MultiDict[str, str]) -> tuple[AdviceRequest | None
     except ValidationError as error:
         return None, errors + field_errors(error)
     return (None, errors) if errors else (facts, [])
+
+
+@lru_cache(maxsize=1)
+def _request_properties() -> dict[str, Any]:
+    return dict(AdviceRequest.model_json_schema()["properties"])
 
 
 def _types(schema: dict[str, Any]) -> set[str]:
