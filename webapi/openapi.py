@@ -25,19 +25,27 @@ def _query_parameters(request_schema: dict[str, Any]) -> list[dict[str, Any]]:
     required = set(request_schema.get("required", ()))
     parameters = []
     for name, schema in request_schema["properties"].items():
-        described = {k: v for k, v in schema.items() if k != "description"}
-        if name == "harassment_kinds":
-            described = {"type": "string", "description": "comma-separated kinds"}
-        parameters.append(
-            {
-                "name": name,
-                "in": "query",
-                "required": name in required,
-                "description": schema.get("description", ""),
-                "schema": described,
-            }
-        )
+        described = {k: v for k, v in schema.items() if k not in ("description", "default")}
+        parameter = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "description": schema.get("description", ""),
+            "schema": described,
+        }
+        if described.get("type") == "array":
+            # kinds comma-separated in one parameter: OpenAPI's form style without explode
+            parameter |= {"style": "form", "explode": False}
+        parameters.append(parameter)
     return parameters
+
+
+# The rules the request model checks across fields, in JSON Schema, so that a client generated from
+# this document sends nothing the validator refuses.
+KINDS_ONLY_WITH_HARASSMENT: dict[str, Any] = {
+    "if": {"properties": {"harassment": {"const": False}}, "required": ["harassment"]},
+    "then": {"properties": {"harassment_kinds": {"maxItems": 0}}},
+}
 
 
 def _page(summary: str, media: str = "text/html") -> dict[str, Any]:
@@ -57,6 +65,7 @@ def openapi_document(package_version: str) -> dict[str, Any]:
         [(AdviceRequest, "validation"), (Answer, "serialization"), (Problem, "serialization")],
         ref_template=REF,
     )
+    schemas["$defs"]["AdviceRequest"] |= KINDS_ONLY_WITH_HARASSMENT
     plain = {"application/json": {"schema": {"type": "object"}}}
     return {
         "openapi": "3.1.0",
@@ -86,6 +95,8 @@ def openapi_document(package_version: str) -> dict[str, Any]:
                         "400": _problem(
                             "A field is missing, unknown, mistyped or out of range; `errors` names each"
                         ),
+                        "405": _problem("Only POST is taken here"),
+                        "408": _problem("The request did not arrive within the read deadlines"),
                         "413": _problem("The body is larger than 64 KiB"),
                         "415": _problem("The body is not sent as JSON"),
                     },
@@ -110,6 +121,7 @@ def openapi_document(package_version: str) -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "SVG", "content": {"image/svg+xml": {}}},
                         "400": _problem("A parameter is missing, unknown, mistyped or out of range"),
+                        "503": _problem("Too many drawings are being rendered; see Retry-After"),
                     },
                 }
             },
@@ -138,6 +150,21 @@ def openapi_document(package_version: str) -> dict[str, Any]:
             },
             "/review/laws": _page("The law catalog, each law with the rules that cite it"),
             "/review/case": _page("Try a case: the answer next to its highlighted path"),
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: the rules are loaded and the engine answered its warm-up",
+                    "responses": {
+                        "200": {"description": "ready", "content": plain},
+                        "503": _problem("Not ready yet"),
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics of every worker",
+                    "responses": {"200": {"description": "metrics", "content": {"text/plain": {}}}},
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
