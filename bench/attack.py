@@ -160,11 +160,17 @@ def oversized_errors(port: int, stop: threading.Event, count: int = 8) -> Callab
     return _repeat(stop, count, post, port)
 
 
-ATTACKS = {"slow_headers": slow_headers, "distinct_paths": distinct_paths, "oversized_errors": oversized_errors}
+ATTACKS = {
+    "slow_headers": slow_headers,
+    "distinct_paths": distinct_paths,
+    "oversized_errors": oversized_errors,
+}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()

@@ -134,13 +134,21 @@ def test_openapi_says_kinds_only_with_harassment(app: Flask) -> None:
         AdviceRequest.model_validate_json(json.dumps(bad))
 
 
-def test_openapi_takes_kinds_as_an_array_of_known_values(app: Flask) -> None:
+def test_openapi_takes_the_diagram_query_as_the_request_with_its_rules(app: Flask) -> None:
     document = app.extensions["overdue_advisor_openapi"]
-    parameters = document["paths"]["/diagrams/path.svg"]["get"]["parameters"]
-    kinds = next(p for p in parameters if p["name"] == "harassment_kinds")
-    assert kinds["schema"]["type"] == "array"
-    assert kinds["schema"]["items"]["enum"]
-    assert (kinds["style"], kinds["explode"]) == ("form", False)
+    (facts,) = document["paths"]["/diagrams/path.svg"]["get"]["parameters"]
+    assert (facts["in"], facts["style"], facts["explode"]) == ("query", "form", True)
+    schema = facts["schema"]
+    kinds = schema["properties"]["harassment_kinds"]
+    assert kinds["type"] == "array" and kinds["items"]["enum"] and kinds["maxItems"]
+    assert schema["if"] == {"properties": {"harassment": {"const": False}}, "required": ["harassment"]}
+    validator = jsonschema.Draft202012Validator(schema)
+    assert list(validator.iter_errors({**ARTICLE_CASE, "harassment": False}))
+
+
+def test_repeated_kinds_in_a_query_are_one_list(client: FlaskClient) -> None:
+    query = urlencode({**_query(ARTICLE_CASE), "harassment_kinds": "threats"}) + "&harassment_kinds=insults"
+    assert client.get(f"/diagrams/path.svg?{query}").status_code == 200
 
 
 # ---- finding 2 and (h): a path laid over one drawing is the drawing dot makes of that path ----

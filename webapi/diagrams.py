@@ -167,8 +167,11 @@ def request_from_query(query: MultiDict[str, str]) -> tuple[AdviceRequest | None
     A value that does not convert is passed on as text, for the model to refuse.
     """
     properties = _request_properties()
-    repeated = [name for name in query if len(query.getlist(name)) > 1]
-    body = {name: _json_value(_types(properties.get(name, {})), value) for name, value in query.items()}
+    # a list is given comma-separated, or as the same parameter repeated (OpenAPI's exploded form)
+    lists = {name for name, schema in properties.items() if "array" in _types(schema)}
+    repeated = [name for name in query if len(query.getlist(name)) > 1 and name not in lists]
+    texts = {name: ",".join(query.getlist(name)) if name in lists else value for name, value in query.items()}
+    body = {name: _json_value(_types(properties.get(name, {})), value) for name, value in texts.items()}
     errors = [{"field": name, "message": "given more than once"} for name in repeated]
     try:
         facts = AdviceRequest.model_validate_json(json.dumps(body))

@@ -40,6 +40,29 @@ def _query_parameters(request_schema: dict[str, Any]) -> list[dict[str, Any]]:
     return parameters
 
 
+def _query_object(request_schema: dict[str, Any]) -> dict[str, Any]:
+    """The request's fields as one exploded query object: each field its own parameter, and the
+    rules across fields (if/then) kept, which separate parameters could not state."""
+    properties = {}
+    for name, schema in request_schema["properties"].items():
+        properties[name] = {k: v for k, v in schema.items() if k != "default"}
+    return {
+        "name": "facts",
+        "in": "query",
+        "required": True,
+        "style": "form",
+        "explode": True,
+        "description": "The /advise request's fields, one query parameter each; kinds comma-separated",
+        "schema": {
+            "type": "object",
+            "properties": properties,
+            "required": request_schema.get("required", []),
+            "additionalProperties": False,
+        }
+        | KINDS_ONLY_WITH_HARASSMENT,
+    }
+
+
 # The rules the request model checks across fields, in JSON Schema, so that a client generated from
 # this document sends nothing the validator refuses.
 KINDS_ONLY_WITH_HARASSMENT: dict[str, Any] = {
@@ -60,12 +83,23 @@ def _page(summary: str, media: str = "text/html") -> dict[str, Any]:
     }
 
 
+# as_of: the validator's date range, as a pattern JSON Schema generators and validators understand
+DATE_IN_RANGE = r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+
+
+def _as_strict_as_the_validator(request: dict[str, Any]) -> None:
+    request |= KINDS_ONLY_WITH_HARASSMENT
+    for option in request["properties"]["as_of"].get("anyOf", ()):
+        if option.get("format") == "date":
+            option["pattern"] = DATE_IN_RANGE
+
+
 def openapi_document(package_version: str) -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(AdviceRequest, "validation"), (Answer, "serialization"), (Problem, "serialization")],
         ref_template=REF,
     )
-    schemas["$defs"]["AdviceRequest"] |= KINDS_ONLY_WITH_HARASSMENT
+    _as_strict_as_the_validator(schemas["$defs"]["AdviceRequest"])
     plain = {"application/json": {"schema": {"type": "object"}}}
     return {
         "openapi": "3.1.0",
@@ -117,7 +151,7 @@ def openapi_document(package_version: str) -> dict[str, Any]:
             DIAGRAM_PATH: {
                 "get": {
                     "summary": "The decision tree with one case's path highlighted (an answer's diagram_url)",
-                    "parameters": _query_parameters(schemas["$defs"]["AdviceRequest"]),
+                    "parameters": [_query_object(schemas["$defs"]["AdviceRequest"])],
                     "responses": {
                         "200": {"description": "SVG", "content": {"image/svg+xml": {}}},
                         "400": _problem("A parameter is missing, unknown, mistyped or out of range"),
