@@ -2,7 +2,8 @@
 # source tree (a real `pip install .`, so the rules travel inside the wheel as they do in production).
 #
 # install_project serve  -> what serving needs: Graphviz and a CJK font, the package and its dependencies
-# install_project test   -> that, plus Chromium (the review pages' browser tests) and the test extras
+# install_project test   -> that, plus Chromium (the review pages' browser tests), nginx (the proxy
+#                           configuration's test) and the test extras
 #
 # Each step runs only when needed: Debian packages only when missing, pip only when pyproject.toml
 # or a file the wheel is built from changed since the last install of that kind (or a larger one).
@@ -13,6 +14,7 @@ _apt_install() {
   dpkg -s fonts-noto-cjk >/dev/null 2>&1 || wanted+=(fonts-noto-cjk)
   if [ "$1" = test ]; then
     [ -x /usr/bin/chromium ] || wanted+=(chromium)
+    [ -x /usr/sbin/nginx ] || wanted+=(nginx-light)  # deploy/nginx.conf is tested in front of the service
   fi
   if [ "${#wanted[@]}" -gt 0 ]; then
     local root=""
