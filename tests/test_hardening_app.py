@@ -191,3 +191,14 @@ def _query(case: dict[str, Any]) -> dict[str, str]:
         else str(value)
         for name, value in case.items()
     }
+
+
+def test_the_case_page_paints_the_path_as_the_drawing_does() -> None:
+    from pathlib import Path
+
+    from webapi.pathdiagram import STYLE
+
+    css = (Path(__file__).resolve().parent.parent / "webapi" / "static" / "review.css").read_text("utf-8")
+    rules = STYLE.removeprefix("<style>\n").removesuffix("</style>\n")
+    scoped = re.sub(r"(^|,\s*)g\.", lambda m: m.group(1) + "#case-path svg g.", rules, flags=re.M)
+    assert scoped in css
