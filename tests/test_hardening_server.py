@@ -427,6 +427,8 @@ def test_metrics_count_every_worker_and_show_the_rules(running: tuple[str, Path]
     base, _ = running
     for _ in range(20):
         requests.post(f"{base}/advise", json=ARTICLE_CASE, timeout=5)
+    requests.post(f"{base}/advise", json=[], timeout=5)  # refused by the app
+    exchange(base, CHUNKED_HEAD + MALFORMED_CHUNKS[0])  # refused by the server before the app runs
     text = requests.get(f"{base}/metrics", timeout=5).text
     version = requests.get(f"{base}/version", timeout=5).json()["kb_version"]
     assert f'overdue_advisor_rules_info{{kb_version="{version}"' in text
@@ -443,6 +445,8 @@ def test_metrics_count_every_worker_and_show_the_rules(running: tuple[str, Path]
         "overdue_advisor_refused_requests_total",
     ):
         assert name in text, name
+    assert 'overdue_advisor_refused_requests_total{reason="invalid"}' in text
+    assert 'overdue_advisor_refused_requests_total{reason="malformed"}' in text
     assert requests.get(f"{base}/readyz", timeout=5).json()["status"] == "ready"
 
 

@@ -30,6 +30,7 @@ from gunicorn.http import errors as http_errors
 from gunicorn.http.body import LengthReader
 from gunicorn.workers.ggevent import GeventWorker
 
+from webapi.metrics import worker_metrics
 from webapi.problems import problem_bytes
 from webapi.requestlog import log_request, new_request_id
 from webapi.settings import Settings
@@ -207,6 +208,7 @@ class HardenedWorker(GeventWorker):  # type: ignore[misc]
             "\r\n"
         ).encode("ascii")
         method = getattr(req, "method", None) or "-"
+        worker_metrics().refused.labels(reason=_reason(error, status)).inc()
         log_request(method, "-", status, time.monotonic() - started, request_id)
         try:
             sock.sendall(head + body)
@@ -214,6 +216,14 @@ class HardenedWorker(GeventWorker):  # type: ignore[misc]
                 _drain(sock)
         except OSError:
             pass
+
+
+def _reason(error: BaseException, status: int) -> str:
+    if isinstance(error, HeaderTimeout):
+        return "header_timeout"
+    if isinstance(error, BodyTimeout):
+        return "body_timeout"
+    return {413: "too_large", 500: "server_error"}.get(status, "malformed")
 
 
 class _Empty:
