@@ -28,7 +28,10 @@ ADVISOR = Advisor.from_folder()
 
 @pytest.fixture(scope="module")
 def app() -> Flask:
-    return create_app(advisor=ADVISOR)
+    with pytest.MonkeyPatch.context() as environment:
+        # these tests fetch many drawings in a second: the rate bound has a test of its own
+        environment.setenv("OVERDUE_ADVISOR_PATH_RATE", "100000")
+        return create_app(advisor=ADVISOR)
 
 
 @pytest.fixture()
@@ -202,3 +205,16 @@ def test_the_case_page_paints_the_path_as_the_drawing_does() -> None:
     rules = STYLE.removeprefix("<style>\n").removesuffix("</style>\n")
     scoped = re.sub(r"(^|,\s*)g\.", lambda m: m.group(1) + "#case-path svg g.", rules, flags=re.M)
     assert scoped in css
+
+
+def test_path_diagrams_past_the_rate_are_503_with_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OVERDUE_ADVISOR_PATH_RATE", "3")
+    client = create_app(advisor=ADVISOR).test_client()
+    query = urlencode(_query(ARTICLE_CASE))
+    assert client.get(f"/diagrams/path.svg?{query}").status_code == 200  # the tree, drawn by dot
+    statuses = [client.get(f"/diagrams/path.svg?{query}") for _ in range(10)]
+    assert statuses[0].status_code == 200
+    refused = [answer for answer in statuses if answer.status_code == 503]
+    assert refused, "ten drawings at once with a rate of three a second"
+    assert all(answer.headers["Retry-After"].isdigit() for answer in refused)
+    assert all(answer.mimetype == "application/problem+json" for answer in refused)

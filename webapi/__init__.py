@@ -39,7 +39,9 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     # OPTIONS is not answered by an empty HTML page: it is 405 problem JSON like any other method
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    app.config["OVERDUE_ADVISOR_MAX_RENDERS"] = Settings.from_env().max_renders
+    settings = Settings.from_env()
+    app.config["OVERDUE_ADVISOR_MAX_RENDERS"] = settings.max_renders
+    app.config["OVERDUE_ADVISOR_PATH_RATE"] = settings.path_rate
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     loaded = advisor or Advisor.from_folder(rules_dir)
     metrics = Metrics()

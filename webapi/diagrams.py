@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -42,7 +43,33 @@ RETRY_AFTER = "2"  # seconds a client refused for too many renders is asked to w
 
 
 class RenderBusy(Exception):
-    """As many drawings are being rendered as the bound allows."""
+    """As many drawings are being rendered as the bound allows, or drawn this second."""
+
+
+class PathRate:
+    """A token bucket: at most `rate` path diagrams a second per worker, in bursts of as many.
+
+    Each drawing costs an engine evaluation and 150 kB of SVG; past the rate a request is refused
+    (503, Retry-After) before any of that work, so many clients asking for distinct paths cannot
+    take the worker from /advise. With gevent a worker runs one request's computation at a time,
+    so a bound on concurrency alone would never be reached: the rate is what bounds the work.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
 
 
 class Drawings:
@@ -52,8 +79,15 @@ class Drawings:
     refused with 503 rather than queued, so renders cannot take every worker from /advise.
     """
 
-    def __init__(self, book: RuleBook, path_cache_size: int = PATH_CACHE_SIZE, max_renders: int = 2) -> None:
+    def __init__(
+        self,
+        book: RuleBook,
+        path_cache_size: int = PATH_CACHE_SIZE,
+        max_renders: int = 2,
+        path_rate: float = 20.0,
+    ) -> None:
         self.book = book
+        self.path_rate = PathRate(path_rate)
         self.renders = threading.BoundedSemaphore(max_renders)
         self.in_flight = 0
         self.audit: dict[str, AuditDiagram] = {diagram.name: diagram for diagram in audit_set(book)}
@@ -106,8 +140,11 @@ class _Render:
 @blueprint.record_once
 def _set_up(state: BlueprintSetupState) -> None:
     advisor: Advisor = state.app.extensions["overdue_advisor"]
-    max_renders = state.app.config.get("OVERDUE_ADVISOR_MAX_RENDERS", 2)
-    state.app.extensions[EXTENSION] = Drawings(advisor.book, max_renders=max_renders)
+    state.app.extensions[EXTENSION] = Drawings(
+        advisor.book,
+        max_renders=state.app.config.get("OVERDUE_ADVISOR_MAX_RENDERS", 2),
+        path_rate=state.app.config.get("OVERDUE_ADVISOR_PATH_RATE", 20.0),
+    )
 
 
 @blueprint.app_errorhandler(RenderBusy)
@@ -129,6 +166,8 @@ def _drawings() -> Drawings:
 
 @blueprint.get(DIAGRAM_PATH)
 def path_diagram() -> Response:
+    if not _drawings().path_rate.take():
+        raise RenderBusy()
     facts, errors = request_from_query(request.args)
     if facts is None:
         return refused(errors)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from functools import cached_property
 
 from kb.diagram.dot import DIMMED_LINE, DIMMED_TEXT, TAKEN
 from kb.diagram.graph import Edge, Graph, Node
@@ -64,6 +65,7 @@ class PathTree:
             if edge.kind == "branch" and edge.tail.startswith("q_") and edge.head.startswith("r_"):
                 self.branches.setdefault(edge.tail[2:], set()).add(edge.head[2:])
         # ids of the elements whose highlight depends on the path; legend and plain ones keep theirs
+        self._base_state: dict[str, str] = {}
         self.highlighted = {
             node_id(graph, node): node for node in _nodes(graph) if node.state != "plain"
         } | {edge_id(graph, edge): edge for edge in graph.edges if edge.state != "plain"}
@@ -98,15 +100,31 @@ class PathTree:
 
     def draw(self, path: Iterable[str]) -> bytes:
         states = self.states(path)
+        parts = []
+        for text, element_id, classes in self._pieces:
+            parts.append(text)
+            if element_id is not None:
+                state = states.get(element_id)
+                parts.append(f"{classes} {state}" if state else f"{classes} {self._base_state[element_id]}")
+        return "".join(parts).encode("utf-8")
 
-        def restyle(match: re.Match[str]) -> str:
-            state = states.get(html.unescape(match.group(1)))  # dot writes "-" as &#45;
-            if state is None:
-                return match.group(0)
-            classes = [word for word in match.group(2).split() if word not in STATES]
-            return f'<g id="{match.group(1)}" class="{" ".join([*classes, state])}"'
-
-        svg = _GROUP.sub(restyle, self.svg)
+    @cached_property
+    def _pieces(self) -> list[tuple[str, str | None, str]]:
+        """The styled base cut at every class attribute a path changes: (text before, id, other classes)."""
+        svg = self.svg
         start = svg.index("<svg")
         end = svg.index(">", start) + 1
-        return (svg[:end] + "\n" + STYLE + svg[end:]).encode("utf-8")
+        svg = svg[:end] + "\n" + STYLE + svg[end:]
+        pieces: list[tuple[str, str | None, str]] = []
+        done = 0
+        for match in _GROUP.finditer(svg):
+            element_id = html.unescape(match.group(1))  # dot writes "-" as &#45;
+            if element_id not in self.highlighted:
+                continue
+            words = match.group(2).split()
+            self._base_state[element_id] = next((w for w in words if w in STATES), "")
+            value_start = match.start(2)
+            pieces.append((svg[done:value_start], element_id, " ".join(w for w in words if w not in STATES)))
+            done = match.end(2)
+        pieces.append((svg[done:], None, ""))
+        return pieces

@@ -29,6 +29,7 @@ class Settings:
     body_timeout: float = 10.0  # seconds to receive the whole body once the headers are in
     max_body: int = MAX_BODY  # bytes; the API contract fixes 64 KiB
     max_renders: int = 2  # drawings rendered on demand at once per worker, past it 503
+    path_rate: float = 20.0  # path diagrams drawn per second per worker (bursts as large), past it 503
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,4 +38,5 @@ class Settings:
             body_timeout=env_number("BODY_TIMEOUT", cls.body_timeout),
             max_body=MAX_BODY,
             max_renders=int(env_number("MAX_RENDERS", cls.max_renders)),
+            path_rate=env_number("PATH_RATE", cls.path_rate),
         )
