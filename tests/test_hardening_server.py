@@ -469,18 +469,15 @@ def test_finding_7_no_shared_control_socket_and_gunicorn_cmd_args_honoured(tmp_p
 def test_finding_7_a_read_only_root_serves(tmp_path: Path) -> None:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("needs root and unshare to mount a read-only root")
-    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip("mount namespaces are not allowed here")
     # a private mount namespace where / (and so /tmp and $HOME) is read-only; /dev/shm stays writable
-    wrapper = [
-        "unshare",
-        "-m",
-        "sh",
-        "-c",
-        'mount --make-rprivate / && mount -o remount,bind,ro / && exec "$@"',
-        "sh",
-    ]
+    read_only = 'mount --make-rprivate / && mount -o remount,bind,ro / && exec "$@"'
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", read_only, "sh", "true"],
+        capture_output=True,
+    )
+    if probe.returncode != 0:
+        pytest.skip("no private mount namespace with a read-only root here")
+    wrapper = ["unshare", "-m", "sh", "-c", read_only, "sh"]
     with server(tmp_path / "server.log", wrapper=wrapper) as (base, _):
         assert advise_probe(base) == 200
         assert requests.get(f"{base}/metrics", timeout=5).status_code == 200
