@@ -62,6 +62,7 @@ class AdviceRequest(BaseModel):
     harassment: bool = Field(description="Collectors are harassing the borrower.")
     harassment_kinds: list[HarassmentKind] = Field(
         default_factory=list,
+        max_length=len(HARASSMENT_KINDS),  # bounds the work and the errors of a refused body
         json_schema_extra={"uniqueItems": True},
         description="Kinds of harassment; non-empty only with harassment: true.",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import swagger_ui
@@ -10,6 +11,9 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, se
 from kb import __version__
 from kb.advisor import Advisor
 from kb.engine import ENGINE_NAME, engine_version
+from kb.facts import EARLIEST, AdviceRequest
+from webapi.metrics import exposition
+from webapi.problems import problem_response
 
 blueprint = Blueprint("meta", __name__)
 SWAGGER_STATIC = Path(swagger_ui.__file__).parent / "static"
@@ -21,6 +25,39 @@ DOCS_CSP = (
 @blueprint.get("/healthz")
 def healthz() -> Response:
     return jsonify(status="ok")
+
+
+# a request every rules version must answer: the warm-up of each worker's engine
+WARM_UP = AdviceRequest(
+    days_overdue=0, harassment=False, hardship="none", credit_reported="unknown", as_of=EARLIEST
+)
+_READY_PIDS: set[int] = set()
+
+
+def warm_up(advisor: Advisor) -> bool:
+    """True once this process's engine has answered the warm-up request with a stage."""
+    pid = os.getpid()
+    if pid not in _READY_PIDS:
+        try:
+            answered = bool(advisor.advise(WARM_UP).stage)
+        except Exception:
+            return False
+        if answered:
+            _READY_PIDS.add(pid)
+    return pid in _READY_PIDS
+
+
+@blueprint.get("/readyz")
+def readyz() -> Response:
+    advisor: Advisor | None = current_app.extensions.get("overdue_advisor")
+    if advisor is None or not warm_up(advisor):
+        return problem_response(503, "Service Unavailable", "The rules engine is not ready yet.")
+    return jsonify(status="ready", kb_version=advisor.book.kb_version)
+
+
+@blueprint.get("/metrics")
+def metrics() -> Response:
+    return exposition(current_app.extensions["overdue_advisor_metrics"])
 
 
 @blueprint.get("/version")

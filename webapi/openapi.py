@@ -27,19 +27,50 @@ def _query_parameters(request_schema: dict[str, Any]) -> list[dict[str, Any]]:
     required = set(request_schema.get("required", ()))
     parameters = []
     for name, schema in request_schema["properties"].items():
-        described = {k: v for k, v in schema.items() if k != "description"}
-        if name == "harassment_kinds":
-            described = {"type": "string", "description": "comma-separated kinds"}
-        parameters.append(
-            {
-                "name": name,
-                "in": "query",
-                "required": name in required,
-                "description": schema.get("description", ""),
-                "schema": described,
-            }
-        )
+        described = {k: v for k, v in schema.items() if k not in ("description", "default")}
+        parameter = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "description": schema.get("description", ""),
+            "schema": described,
+        }
+        if described.get("type") == "array":
+            # kinds comma-separated in one parameter: OpenAPI's form style without explode
+            parameter |= {"style": "form", "explode": False}
+        parameters.append(parameter)
     return parameters
+
+
+def _query_object(request_schema: dict[str, Any]) -> dict[str, Any]:
+    """The request's fields as one exploded query object: each field its own parameter, and the
+    rules across fields (if/then) kept, which separate parameters could not state."""
+    properties = {}
+    for name, schema in request_schema["properties"].items():
+        properties[name] = {k: v for k, v in schema.items() if k != "default"}
+    return {
+        "name": "facts",
+        "in": "query",
+        "required": True,
+        "style": "form",
+        "explode": True,
+        "description": "The /advise request's fields, one query parameter each; kinds comma-separated",
+        "schema": {
+            "type": "object",
+            "properties": properties,
+            "required": request_schema.get("required", []),
+            "additionalProperties": False,
+        }
+        | KINDS_ONLY_WITH_HARASSMENT,
+    }
+
+
+# The rules the request model checks across fields, in JSON Schema, so that a client generated from
+# this document sends nothing the validator refuses.
+KINDS_ONLY_WITH_HARASSMENT: dict[str, Any] = {
+    "if": {"properties": {"harassment": {"const": False}}, "required": ["harassment"]},
+    "then": {"properties": {"harassment_kinds": {"maxItems": 0}}},
+}
 
 
 def _page(summary: str, media: str = "text/html") -> dict[str, Any]:
@@ -54,6 +85,17 @@ def _page(summary: str, media: str = "text/html") -> dict[str, Any]:
     }
 
 
+# as_of: the validator's date range, as a pattern JSON Schema generators and validators understand
+DATE_IN_RANGE = r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+
+
+def _as_strict_as_the_validator(request: dict[str, Any]) -> None:
+    request |= KINDS_ONLY_WITH_HARASSMENT
+    for option in request["properties"]["as_of"].get("anyOf", ()):
+        if option.get("format") == "date":
+            option["pattern"] = DATE_IN_RANGE
+
+
 def openapi_document(package_version: str) -> dict[str, Any]:
     _, schemas = models_json_schema(
         [
@@ -64,6 +106,7 @@ def openapi_document(package_version: str) -> dict[str, Any]:
         ],
         ref_template=REF,
     )
+    _as_strict_as_the_validator(schemas["$defs"]["AdviceRequest"])
     plain = {"application/json": {"schema": {"type": "object"}}}
     return {
         "openapi": "3.1.0",
@@ -93,6 +136,8 @@ def openapi_document(package_version: str) -> dict[str, Any]:
                         "400": _problem(
                             "A field is missing, unknown, mistyped or out of range; `errors` names each"
                         ),
+                        "405": _problem("Only POST is taken here"),
+                        "408": _problem("The request did not arrive within the read deadlines"),
                         "413": _problem("The body is larger than 64 KiB"),
                         "415": _problem("The body is not sent as JSON"),
                     },
@@ -147,10 +192,11 @@ def openapi_document(package_version: str) -> dict[str, Any]:
             DIAGRAM_PATH: {
                 "get": {
                     "summary": "The decision tree with one case's path highlighted (an answer's diagram_url)",
-                    "parameters": _query_parameters(schemas["$defs"]["AdviceRequest"]),
+                    "parameters": [_query_object(schemas["$defs"]["AdviceRequest"])],
                     "responses": {
                         "200": {"description": "SVG", "content": {"image/svg+xml": {}}},
                         "400": _problem("A parameter is missing, unknown, mistyped or out of range"),
+                        "503": _problem("Too many drawings are being rendered; see Retry-After"),
                     },
                 }
             },
@@ -179,6 +225,21 @@ def openapi_document(package_version: str) -> dict[str, Any]:
             },
             "/review/laws": _page("The law catalog, each law with the rules that cite it"),
             "/review/case": _page("Try a case: the answer next to its highlighted path"),
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: the rules are loaded and the engine answered its warm-up",
+                    "responses": {
+                        "200": {"description": "ready", "content": plain},
+                        "503": _problem("Not ready yet"),
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics of every worker",
+                    "responses": {"200": {"description": "metrics", "content": {"text/plain": {}}}},
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

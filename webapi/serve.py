@@ -1,39 +1,32 @@
-"""Serve the app with gunicorn, the production WSGI server."""
+"""Serve the app with gunicorn, the production WSGI server, configured by webapi/gunicorn_conf.py."""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import sys
 
-from flask import Flask
-from gunicorn.app.base import BaseApplication
+from gunicorn.app.wsgiapp import WSGIApplication
 
-# No client address and no query string: a diagram URL carries a borrower's facts.
-ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+from kb.advisor import RULES_ENV
+
+CONFIG = "python:webapi.gunicorn_conf"
+APP = "webapi:create_app()"
+# the serve command's defaults: given as they are, they leave the configuration's values in force
+DEFAULT_HOST, DEFAULT_PORT, DEFAULT_WORKERS = "127.0.0.1", 8000, 2
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any], rules: str | None) -> None:
-        self.options = options
-        self.rules = rules
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        from webapi import create_app
-
-        return create_app(self.rules)
+def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    """gunicorn's command line: the config file, then only what the serve command changed."""
+    argv = ["gunicorn", "-c", CONFIG]
+    if (host, port) != (DEFAULT_HOST, DEFAULT_PORT):
+        argv += ["--bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    if workers != DEFAULT_WORKERS:
+        argv += ["--workers", str(workers)]
+    return [*argv, APP]
 
 
 def serve(rules: str | None, host: str, port: int, workers: int) -> None:
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "threads": 4,
-        "worker_class": "gthread",
-        "accesslog": "-",
-        "access_log_format": ACCESS_LOG_FORMAT,
-    }
-    _Gunicorn(options, rules).run()
+    if rules:
+        os.environ[RULES_ENV] = os.path.abspath(rules)
+    sys.argv = gunicorn_argv(host, port, workers)
+    WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()

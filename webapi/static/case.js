@@ -178,7 +178,10 @@
   }
 
   function showPath(viewer, svgText) {
-    var parsed = new DOMParser().parseFromString(svgText, "image/svg+xml");
+    // the drawing's own style sheet paints the path when it is opened alone; inside this page
+    // review.css paints it (the page's policy allows no inline style, not even in a parsed copy)
+    var unstyled = svgText.replace(/<style>[\s\S]*?<\/style>/g, "");
+    var parsed = new DOMParser().parseFromString(unstyled, "image/svg+xml");
     var root = parsed.documentElement;
     if (root.nodeName !== "svg") {
       throw new Error("not an SVG diagram");

@@ -1,0 +1,50 @@
+"""The API against its own OpenAPI document: schemathesis with every check, bounded and derandomised."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from kb.advisor import Advisor
+from kb.facts import AdviceRequest
+from webapi import create_app
+
+schemathesis.checks.load_all_checks()
+ALL_CHECKS = list(schemathesis.checks.CHECKS.get_all())
+INTEGERS = {
+    name for name, schema in AdviceRequest.model_json_schema()["properties"].items()
+    if schema.get("type") == "integer"
+}
+with pytest.MonkeyPatch.context() as environment:
+    environment.setenv("OVERDUE_ADVISOR_PATH_RATE", "100000")  # every generated case is drawn
+    APP = create_app(advisor=Advisor.from_folder())
+SCHEMA = schemathesis.openapi.from_wsgi("/openapi.json", APP)
+
+
+@schemathesis.hook
+def map_body(context: schemathesis.HookContext, body: Any) -> Any:
+    """Integral floats of integer fields written as integers: JSON Schema cannot tell 7.0 from 7,
+    and the contract refuses 7.0 for an integer (a client's JSON writer does not send it)."""
+    if isinstance(body, dict):
+        return {name: _integral(name, value) for name, value in body.items()}
+    return body
+
+
+def _integral(name: str, value: Any) -> Any:
+    if name in INTEGERS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@SCHEMA.parametrize()
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_api_keeps_its_openapi_document(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=ALL_CHECKS)
