@@ -37,9 +37,10 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
     # no default /static route: each page area serves its own named files (docs, review)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    # OPTIONS is not answered by an empty HTML page: it is 405 problem JSON like any other method
-    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     settings = Settings.from_env()
+    # OPTIONS is not answered by an empty HTML page: it is 405 problem JSON like any other method,
+    # unless browser origins are allowed, when it answers their CORS preflight
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = bool(settings.cors_origins)
     app.config["OVERDUE_ADVISOR_MAX_RENDERS"] = settings.max_renders
     app.config["OVERDUE_ADVISOR_PATH_RATE"] = settings.path_rate
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -54,6 +55,18 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
     app.register_blueprint(meta.blueprint)
     app.register_blueprint(diagrams.blueprint)
     app.register_blueprint(review.blueprint)
+    if settings.cors_origins:
+        from flask_cors import CORS
+
+        api = r"^/(advise|letters/.*|glossary|version|openapi\.json)$"
+        CORS(app, resources={api: {"origins": list(settings.cors_origins)}}, expose_headers=["X-Request-ID"])
+    # gzip when the client accepts it (an answer of 50 KB is about 12 KB compressed)
+    from flask_compress import Compress
+
+    app.config["COMPRESS_MIMETYPES"] = ["application/json", "application/problem+json", "image/svg+xml"]
+    app.config["COMPRESS_ALGORITHM"] = ["gzip"]
+    app.config["COMPRESS_MIN_SIZE"] = 1024
+    Compress(app)
 
     @app.before_request
     def start() -> None:

@@ -6,12 +6,14 @@ import os
 from pathlib import Path
 
 import swagger_ui
-from flask import Blueprint, Response, current_app, jsonify, render_template, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_from_directory
 
 from kb import __version__
 from kb.advisor import Advisor
+from kb.answer import API_VERSION
 from kb.engine import ENGINE_NAME, engine_version
 from kb.facts import EARLIEST, AdviceRequest
+from kb.model import LANGS
 from webapi.metrics import exposition
 from webapi.problems import problem_response
 
@@ -64,10 +66,31 @@ def metrics() -> Response:
 def version() -> Response:
     advisor: Advisor = current_app.extensions["overdue_advisor"]
     return jsonify(
+        api_version=API_VERSION,
         kb_version=advisor.book.kb_version,
         package_version=__version__,
         engine={"name": ENGINE_NAME, "version": engine_version()},
     )
+
+
+@blueprint.get("/glossary")
+def glossary() -> Response:
+    """Every term of art the advice uses, with its plain explanation, in one language."""
+    lang = request.args.get("lang", "zh")
+    if lang not in LANGS or set(request.args) - {"lang"}:
+        errors = [{"field": "lang", "message": "must be zh or en"}] if lang not in LANGS else []
+        errors += [
+            {"field": name, "message": "unknown parameter; the only one is lang"}
+            for name in request.args
+            if name != "lang"
+        ]
+        return problem_response(400, "Bad Request", "The request was refused.", errors)
+    book = current_app.extensions["overdue_advisor"].book
+    terms = [
+        {"id": term_id, "term": term.term(lang), "explanation": term.explanation(lang)}
+        for term_id, term in book.terms.items()
+    ]
+    return jsonify(api_version=API_VERSION, kb_version=book.kb_version, lang=lang, terms=terms)
 
 
 @blueprint.get("/openapi.json")

@@ -96,7 +96,48 @@ def _as_strict_as_the_validator(request: dict[str, Any]) -> None:
             option["pattern"] = DATE_IN_RANGE
 
 
+# The README's case (the popular article's): the example of every operation that takes a case, so
+# that the interactive docs start from a real borrower instead of the schema's extreme values.
+README_CASE: dict[str, Any] = {
+    "days_overdue": 7,
+    "harassment": True,
+    "harassment_kinds": ["contacts_third_parties"],
+    "hardship": "long_term",
+    "credit_reported": "unknown",
+    "first_time_borrower": True,
+    "lang": "en",
+    "as_of": "2026-11-29",
+}
+
+
+def _operation_id(path: str, method: str) -> str:
+    """`post /letters/{kind}` → `postLettersKind`: stable, unique, from the path alone."""
+    plain = path.replace("{", "").replace("}", "").replace(".", "_").replace("-", "_")
+    parts = [part for word in plain.split("/") for part in word.split("_") if part]
+    return method + "".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def _with_examples(document: dict[str, Any]) -> dict[str, Any]:
+    paths = document["paths"]
+    paths["/advise"]["post"]["requestBody"]["content"]["application/json"]["example"] = README_CASE
+    letter = {"facts": README_CASE, "details": {"name": "Wang Fang"}, "lang": "en", "format": "text"}
+    paths["/letters/{kind}"]["post"]["requestBody"]["content"]["application/json"]["example"] = letter
+    for parameter in paths["/letters/{kind}"]["post"]["parameters"]:
+        parameter["example"] = "hardship_statement"
+    for parameter in paths[DIAGRAM_PATH]["get"]["parameters"]:
+        parameter["example"] = README_CASE
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["operationId"] = _operation_id(path, method)
+    return document
+
+
 def openapi_document(package_version: str) -> dict[str, Any]:
+    return _with_examples(_document(package_version))
+
+
+def _document(package_version: str) -> dict[str, Any]:
     _, schemas = models_json_schema(
         [
             (AdviceRequest, "validation"),
@@ -185,8 +226,26 @@ def openapi_document(package_version: str) -> dict[str, Any]:
             },
             "/version": {
                 "get": {
-                    "summary": "Versions of the rules, the package and the engine",
+                    "summary": "Versions of the contract, the rules, the package and the engine",
                     "responses": {"200": {"description": "versions", "content": plain}},
+                }
+            },
+            "/glossary": {
+                "get": {
+                    "summary": "Every term of art the advice uses, with its plain explanation",
+                    "parameters": [
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+                            "example": "en",
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "the terms", "content": plain},
+                        "400": _problem("An unknown language or parameter"),
+                    },
                 }
             },
             DIAGRAM_PATH: {

@@ -30,6 +30,8 @@ class Settings:
     max_body: int = MAX_BODY  # bytes; the API contract fixes 64 KiB
     max_renders: int = 2  # drawings rendered on demand at once per worker, past it 503
     path_rate: float = 20.0  # path diagrams drawn per second per worker (bursts as large), past it 503
+    # browser origins allowed to call the API (CORS); none by default
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,4 +41,15 @@ class Settings:
             max_body=MAX_BODY,
             max_renders=int(env_number("MAX_RENDERS", cls.max_renders)),
             path_rate=env_number("PATH_RATE", cls.path_rate),
+            cors_origins=cors_origins(os.environ.get(PREFIX + "CORS_ORIGINS", "")),
         )
+
+
+def cors_origins(text: str) -> tuple[str, ...]:
+    """Comma-separated origins such as https://app.example.org; a bad one stops the start."""
+    found = tuple(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    for origin in found:
+        scheme, _, host = origin.partition("://")
+        if scheme not in ("http", "https") or not host or "/" in host or "*" in origin:
+            raise SystemExit(f"{PREFIX}CORS_ORIGINS: not an origin (scheme://host[:port]): {origin!r}")
+    return found
