@@ -29,7 +29,6 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
     """
     from webapi import advise, diagrams, letters, meta, review
     from webapi.metrics import Metrics
-    from webapi.openapi import openapi_document
     from webapi.problems import from_http_exception, internal_error
     from webapi.requestlog import log_request, request_id
     from webapi.settings import Settings
@@ -49,7 +48,6 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
     metrics.rules.labels(kb_version=loaded.book.kb_version, package_version=__version__).set(1)
     app.extensions["overdue_advisor"] = loaded
     app.extensions["overdue_advisor_metrics"] = metrics
-    app.extensions["overdue_advisor_openapi"] = openapi_document(__version__)
     app.register_blueprint(advise.blueprint)
     app.register_blueprint(letters.blueprint)
     app.register_blueprint(meta.blueprint)

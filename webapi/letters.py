@@ -12,8 +12,7 @@ from werkzeug.exceptions import NotFound, UnsupportedMediaType
 
 from kb.advisor import Advisor
 from kb.letters.render import DetailsError, DoesNotFit
-from kb.letters.request import LetterRequest, letter_field_errors
-from kb.letters.word import DOCX_TYPE, as_docx
+from kb.letters.request import DOCX_TYPE, LetterRequest, letter_field_errors
 from kb.wording import describe
 from webapi.advise import _is_json
 from webapi.problems import problem_response
@@ -47,6 +46,8 @@ def letter(kind: str) -> Response:
     except DetailsError as refused:
         return problem_response(400, "Bad Request", "The request was refused: details.", refused.errors)
     if asked.format == "docx":
+        from kb.letters.word import as_docx  # python-docx is loaded on the first Word letter only
+
         response = Response(as_docx(rendered), mimetype=DOCX_TYPE, headers=PRIVATE)
         response.headers["Content-Disposition"] = f'attachment; filename="{kind}.{asked.lang}.docx"'
         return response

@@ -95,7 +95,12 @@ def glossary() -> Response:
 
 @blueprint.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(current_app.extensions["overdue_advisor_openapi"])
+    extensions = current_app.extensions
+    if "overdue_advisor_openapi" not in extensions:  # built on first use: serving needs none of it
+        from webapi.openapi import openapi_document
+
+        extensions["overdue_advisor_openapi"] = openapi_document(__version__)
+    return jsonify(extensions["overdue_advisor_openapi"])
 
 
 @blueprint.get("/docs")

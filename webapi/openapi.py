@@ -8,8 +8,7 @@ from pydantic.json_schema import models_json_schema
 
 from kb.answer import Answer
 from kb.facts import DIAGRAM_PATH, AdviceRequest
-from kb.letters.request import LetterRequest
-from kb.letters.word import DOCX_TYPE
+from kb.letters.request import DOCX_TYPE, LetterRequest
 from webapi.problems import Problem
 
 REF = "#/components/schemas/{model}"

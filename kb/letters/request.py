@@ -11,6 +11,9 @@ from kb.model import Lang
 
 Detail = Annotated[str, Field(max_length=16000)] | Annotated[float, Field(allow_inf_nan=False)] | int
 
+# the media type of a Word file (kept here so that naming it imports no docx library)
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 
 class LetterRequest(BaseModel):
     """A letter for one borrower: her facts, the details to fill in, the language and the format."""

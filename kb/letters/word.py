@@ -21,11 +21,11 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from kb.letters.render import RenderedLetter
+from kb.letters.request import DOCX_TYPE  # noqa: F401  (named here too, beside as_docx)
 from kb.model import LANGS, Lang
 
 LATIN_FONT = "Times New Roman"
 EAST_ASIAN_FONT = "SimSun"  # 宋体
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _fonts(style_or_run: object, size: float, chinese: bool) -> None:
