@@ -51,6 +51,21 @@ def test_readme_example(server: tuple[str, Path]) -> None:
             assert answer[key] == value, key
 
 
+def test_readme_brief_example(server: tuple[str, Path]) -> None:
+    """The README's brief answer with a deadline: the request shown, and the excerpt under it."""
+    base, _ = server
+    text = README.read_text(encoding="utf-8")
+    body = re.search(r"curl [^\n]*/advise[^\n]*\n\s*-d '(\{[^']*\"detail\": \"brief\"\})'", text)
+    blocks = re.findall(r"```json\n(\{.*?\})\n```", text, re.S)
+    assert body and len(blocks) >= 2, "the README shows a brief answer"
+    shown = json.loads(blocks[1])
+    answer = requests.post(f"{base}/advise", json=json.loads(body.group(1)), timeout=10).json()
+    assert answer["summary"] == shown["summary"]
+    assert answer["summary"]["deadlines"][0]["days_left"] == 5
+    assert answer["actions"][: len(shown["actions"])] == shown["actions"]
+    assert answer["documents"] == shown["documents"]
+
+
 def test_errors_through_the_server(server: tuple[str, Path]) -> None:
     base, _ = server
     refused = requests.post(
