@@ -110,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=_extension(module))
         _add_extension_arguments(module, sub)
 
+    reload = commands.add_parser(
+        "reload", help="check the rules in full (load, compile, lint), then have the server serve them"
+    )
+    rules_option(reload)
+    reload.add_argument("--host", default="127.0.0.1", help="the running server's address, as given to serve")
+    reload.add_argument("--port", type=int, default=8000)
+    reload.set_defaults(run=_reload)
+
     serve = commands.add_parser("serve", help="serve the HTTP API with gunicorn")
     rules_option(serve)
     serve.add_argument("--host", default="127.0.0.1")
@@ -252,6 +260,34 @@ def _letter(args: argparse.Namespace) -> int:
         Path(args.out).write_text(letter.text(), encoding="utf-8")
     else:
         sys.stdout.write(letter.text())
+    return 0
+
+
+def _reload(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from kb.verify import lint
+    from webapi.reload import pidfile
+    from webapi.serve import DEFAULT_HOST, DEFAULT_PORT, address
+
+    folder = rules_dir(args.rules)
+    book = load_checked(folder)  # RulesError: refused with file:line, nothing is signalled
+    report = lint(book)
+    if report.errors:
+        print(f"reload refused: {folder} has {len(report.errors)} lint errors:", file=sys.stderr)
+        for finding in report.errors:
+            print("\n".join(finding.lines()), file=sys.stderr)
+        return 1
+    given = (args.host, args.port) != (DEFAULT_HOST, DEFAULT_PORT)
+    path = pidfile(address(args.host, args.port) if given else None)
+    try:
+        pid = int(Path(path).read_text(encoding="ascii").strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError) as error:
+        print(f"reload: no running server found through {path}: {error}", file=sys.stderr)
+        return 2
+    print(f"reload asked of server {pid}: {book.kb_version}; it checks the rules again before serving them")
     return 0
 
 

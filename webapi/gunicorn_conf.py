@@ -12,20 +12,13 @@ import os
 import tempfile
 from typing import Any
 
+from webapi.reload import pidfile as pidfile_of
+from webapi.reload import scratch_dir, swap_rules
 from webapi.requestlog import JsonLines  # noqa: F401  (named by the logging configuration below)
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"OVERDUE_ADVISOR_{name}") or default
-
-
-def _scratch_dir() -> str:
-    """A writable folder in memory for worker heartbeats and metrics, even under a read-only root."""
-    chosen = os.environ.get("OVERDUE_ADVISOR_TMP_DIR")
-    if chosen:
-        return chosen
-    memory = "/dev/shm"
-    return memory if os.path.isdir(memory) and os.access(memory, os.W_OK) else tempfile.gettempdir()
 
 
 # --- the socket and the processes ---
@@ -53,10 +46,12 @@ limit_request_field_size = int(_env("LIMIT_REQUEST_FIELD_SIZE", "8190"))  # past
 forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # --- files: nothing on the root file system, so a read-only root works ---
-scratch = _scratch_dir()
+scratch = scratch_dir()
 worker_tmp_dir = scratch
 # no control socket: gunicorn's default is one ~/.gunicorn/gunicorn.ctl shared by every instance
 control_socket_disable = True
+# the master's pid, for `overdue-advisor reload` (one file per address)
+pidfile = pidfile_of(bind[0])
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # before the app (and so prometheus_client) is loaded: every worker writes its metrics here
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="overdue-advisor-metrics-", dir=scratch)
@@ -94,3 +89,9 @@ def on_exit(server: Any) -> None:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
     if os.path.basename(folder).startswith("overdue-advisor-metrics-"):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def on_reload(server: Any) -> None:
+    """SIGHUP: load, check and lint the rules in full; serve them from the next workers only if
+    they pass (webapi/reload.py)."""
+    swap_rules(server)

@@ -19,10 +19,15 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     """gunicorn's command line: the config file, then only what the serve command changed."""
     argv = ["gunicorn", "-c", CONFIG]
     if (host, port) != (DEFAULT_HOST, DEFAULT_PORT):
-        argv += ["--bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+        # as the configuration's own setting, so that the pidfile is named by it too
+        os.environ["OVERDUE_ADVISOR_BIND"] = address(host, port)
     if workers != DEFAULT_WORKERS:
         argv += ["--workers", str(workers)]
     return [*argv, APP]
+
+
+def address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def serve(rules: str | None, host: str, port: int, workers: int) -> None:
