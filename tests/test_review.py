@@ -305,3 +305,27 @@ def hostile_client() -> FlaskClient:
         f'text: {{zh: "{HTML_LIKE}", en: "{HTML_LIKE}"}}',
     )
     return create_app(advisor=Advisor(load_texts(texts))).test_client()
+
+
+def test_the_case_page_explains_what_would_change_the_advice() -> None:
+    from conftest import ARTICLE_CASE
+
+    from webapi import create_app
+
+    client = create_app().test_client()
+    page = client.get("/review/case?lang=en").get_data(as_text=True)
+    assert 'data-explain="/review/explain"' in page
+    found = client.post("/review/explain", json={**ARTICLE_CASE, "lang": "en"})
+    assert found.status_code == 200
+    changes = found.get_json()["changes"]
+    day = next(c for c in changes if c["field"] == "days_overdue")
+    assert (day["from"], day["to"]) == ("7", "8") and day["stage"] == [
+        "just overdue (1–7 days)",
+        "8–30 days overdue",
+    ]
+    threats = next(c for c in changes if c["field"] == "harassment_kinds" and "threats" in c["to"])
+    assert any("police" in title for title in threats["adds"])
+    zh = client.post("/review/explain", json={**ARTICLE_CASE, "lang": "zh"}).get_json()["changes"]
+    assert any("威胁恐吓" in c["to"] for c in zh)
+    refused = client.post("/review/explain", json={**ARTICLE_CASE, "days_overdue": -1})
+    assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "days_overdue"

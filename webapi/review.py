@@ -36,7 +36,7 @@ from kb.model import ALWAYS_IN_FORCE, Lang, Law, RuleBook
 from kb.reference import holds
 from kb.verify.analysis import Analysis
 from kb.verify.regions import condition_facts
-from kb.wording import describe, describe_dates
+from kb.wording import describe, describe_dates, value_label
 from webapi.problems import problem_response
 
 blueprint = Blueprint("review", __name__, url_prefix="/review")
@@ -130,6 +130,8 @@ _UI: dict[Lang, dict[str, str]] = {
         "path": "在决策树中的路径",
         "stage": "逾期阶段",
         "trace": "适用的规则",
+        "explain": "哪一项事实变化会改变建议",
+        "explain_none": "单独改变任何一项事实，建议都不会变。",
         "refused": "请求被拒绝，请检查以下各项",
         "unknown": "不清楚",
         "choose": "— 请选择 —",
@@ -220,6 +222,8 @@ _UI: dict[Lang, dict[str, str]] = {
         "path": "Its path through the tree",
         "stage": "Stage",
         "trace": "Rules applied",
+        "explain": "What one change of the facts would change the advice",
+        "explain_none": "No change of one fact alone changes this advice.",
         "refused": "The request was refused; please check",
         "unknown": "not known",
         "choose": "— choose —",
@@ -890,6 +894,48 @@ def case() -> Response:
     lang = _lang()
     book = _book()
     return _page("review/case.html", lang, fields=form_fields(book, lang), messages=form_messages(book, lang))
+
+
+@blueprint.post("/explain")
+def explain_case() -> Response:
+    """The nearest changes of a case's facts that change its advice, in the case's language."""
+    from pydantic import ValidationError
+
+    from kb.facts import field_errors
+    from kb.verify.explain import explain
+    from webapi.problems import refused
+
+    try:
+        case = AdviceRequest.model_validate_json(request.get_data(cache=False))
+    except ValidationError as error:
+        return refused(field_errors(error))
+    advisor: Advisor = current_app.extensions["overdue_advisor"]
+    book, lang = advisor.book, case.lang
+    titles = {aid: advice.title(lang) for aid, advice in book.advice.items()}
+
+    def words(name: str, value: Any) -> str:
+        if value is None:
+            return _UI[lang]["unknown"]
+        if isinstance(value, list):
+            separator = "、" if lang == "zh" else ", "
+            return separator.join(value_label(book, name, v, lang) for v in value) or "—"
+        if isinstance(value, bool):
+            return {"zh": "是" if value else "否", "en": "yes" if value else "no"}[lang]
+        return value_label(book, name, value, lang)
+
+    changes = [
+        {
+            "field": change.field,
+            "label": book.inputs[change.field].label(lang),
+            "from": words(change.field, change.before),
+            "to": words(change.field, change.after),
+            "stage": [book.stages.words(s).label(lang) for s in change.stage] if change.stage else None,
+            "adds": [titles[aid] for aid in change.added],
+            "removes": [titles[aid] for aid in change.removed],
+        }
+        for change in explain(book, case, advisor.advise)
+    ]
+    return Response(json.dumps({"changes": changes}, ensure_ascii=False), mimetype="application/json")
 
 
 @blueprint.get("/static/<name>")

@@ -151,6 +151,26 @@
     target.appendChild(trace);
   }
 
+  function showChanges(target, words, changes) {
+    var section = element("section", null, "counterfactuals");
+    section.appendChild(element("h3", words.explain));
+    if (!changes.length) {
+      section.appendChild(element("p", words.explainNone, "hint"));
+    }
+    var list = element("ul");
+    changes.forEach(function (change) {
+      var item = element("li", change.label + ": " + change.from + " → " + change.to);
+      if (change.stage) {
+        item.appendChild(element("div", change.stage[0] + " → " + change.stage[1], "hint"));
+      }
+      change.adds.forEach(function (title) { item.appendChild(element("div", "+ " + title)); });
+      change.removes.forEach(function (title) { item.appendChild(element("div", "− " + title, "hint")); });
+      list.appendChild(item);
+    });
+    section.appendChild(list);
+    target.appendChild(section);
+  }
+
   function showErrors(target, words, errors) {
     target.replaceChildren(element("p", words.refused, "problem"));
     var list = element("ul", null, "problem");
@@ -219,6 +239,12 @@
           return null;
         }
         showAnswer(target, words, form.dataset.rulePage, result.body);
+        fetch(form.dataset.explain, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Accept": "application/json" },
+          body: JSON.stringify(readForm(form))
+        }).then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (found) { if (found) { showChanges(target, words, found.changes); } });
         return fetch(result.body.diagram_url).then(function (response) {
           if (!response.ok) {
             throw new Error(words.failed);
