@@ -119,7 +119,7 @@ def _operation_id(path: str, method: str) -> str:
 def _with_examples(document: dict[str, Any]) -> dict[str, Any]:
     paths = document["paths"]
     paths["/advise"]["post"]["requestBody"]["content"]["application/json"]["example"] = README_CASE
-    letter = {"facts": README_CASE, "details": {"name": "Wang Fang"}, "lang": "en", "format": "text"}
+    letter = {"facts": README_CASE, "details": {"borrower_name": "Wang Fang"}, "lang": "en", "format": "text"}
     paths["/letters/{kind}"]["post"]["requestBody"]["content"]["application/json"]["example"] = letter
     for parameter in paths["/letters/{kind}"]["post"]["parameters"]:
         parameter["example"] = "hardship_statement"
