@@ -268,7 +268,7 @@ def _reload(args: argparse.Namespace) -> int:
     import signal
 
     from kb.verify import lint
-    from webapi.reload import pidfile
+    from webapi.reload import is_server, pidfile, rules_note
     from webapi.serve import DEFAULT_HOST, DEFAULT_PORT, address
 
     folder = rules_dir(args.rules)
@@ -283,10 +283,21 @@ def _reload(args: argparse.Namespace) -> int:
     path = pidfile(address(args.host, args.port) if given else None)
     try:
         pid = int(Path(path).read_text(encoding="ascii").strip())
-        os.kill(pid, signal.SIGHUP)
+        served = Path(rules_note(path)).read_text(encoding="utf-8").strip()
     except (OSError, ValueError) as error:
         print(f"reload: no running server found through {path}: {error}", file=sys.stderr)
         return 2
+    if not is_server(pid):
+        print(f"reload: {path} is stale: process {pid} is not an overdue-advisor server", file=sys.stderr)
+        return 2
+    if Path(served) != folder.resolve():
+        print(
+            f"reload: the server reads {served}, not {folder.resolve()}: edit that folder and give "
+            f"--rules {served}",
+            file=sys.stderr,
+        )
+        return 2
+    os.kill(pid, signal.SIGHUP)
     print(f"reload asked of server {pid}: {book.kb_version}; it checks the rules again before serving them")
     return 0
 

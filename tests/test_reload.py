@@ -134,6 +134,17 @@ def version_of(rules: Path) -> str:
     return load_rules(rules).kb_version
 
 
+def test_reload_refuses_a_folder_the_server_does_not_read(
+    served: tuple[str, Path, dict[str, str], int, Path], tmp_path: Path
+) -> None:
+    base, rules, env, port, _ = served
+    other = tmp_path / "other"
+    shutil.copytree(rules, other)
+    refused = reload(other, env, port)
+    assert refused.returncode == 2 and f"reads {rules.resolve()}" in refused.stderr
+    assert version(base) == version_of(rules)
+
+
 def test_reload_without_a_server_says_so(tmp_path: Path) -> None:
     env = {**os.environ, "OVERDUE_ADVISOR_TMP_DIR": str(tmp_path)}
     done = reload(shipped_rules(), env, free_port())

@@ -12,8 +12,8 @@ import os
 import tempfile
 from typing import Any
 
+from webapi.reload import forget_rules_folder, note_rules_folder, scratch_dir, swap_rules
 from webapi.reload import pidfile as pidfile_of
-from webapi.reload import scratch_dir, swap_rules
 from webapi.requestlog import JsonLines  # noqa: F401  (named by the logging configuration below)
 
 
@@ -83,8 +83,14 @@ def child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
+def when_ready(server: Any) -> None:
+    note_rules_folder(server.cfg.pidfile)
+
+
 def on_exit(server: Any) -> None:
     import shutil
+
+    forget_rules_folder(server.cfg.pidfile)
 
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
     if os.path.basename(folder).startswith("overdue-advisor-metrics-"):

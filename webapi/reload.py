@@ -9,6 +9,7 @@ start-up but the pidfile's name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -38,6 +39,35 @@ def default_pidfile(bind: str, folder: str) -> str:
     """One pidfile per address, so two servers on one host never share one."""
     name = re.sub(r"[^A-Za-z0-9.]+", "-", bind).strip("-")
     return os.path.join(folder, f"overdue-advisor-{name}.pid")
+
+
+def rules_note(pid_path: str) -> str:
+    """Beside the pidfile: the rules folder the server reads, so `reload` checks that very folder."""
+    return pid_path + ".rules"
+
+
+def note_rules_folder(pid_path: str | None) -> None:
+    if pid_path:
+        from kb.advisor import rules_dir
+
+        with open(rules_note(pid_path), "w", encoding="utf-8") as note:
+            note.write(str(rules_dir().resolve()))
+
+
+def forget_rules_folder(pid_path: str | None) -> None:
+    if pid_path:
+        with contextlib.suppress(OSError):
+            os.remove(rules_note(pid_path))
+
+
+def is_server(pid: int) -> bool:
+    """Whether a pid (read from a pidfile that may be stale) is still an overdue-advisor server."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as command:
+            words = command.read().split(b"\0")
+    except OSError:
+        return False
+    return any(b"gunicorn" in word or word.endswith(b"overdue-advisor") or word == b"kb" for word in words)
 
 
 def checked_app(rules: str | None = None) -> Any:
