@@ -17,6 +17,7 @@ from kb.verify import lint
 from kb.verify.analysis import Analysis
 from kb.verify.conflicts import givers
 from kb.verify.diff import diff
+from kb.verify.regions import question_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEM = "overdue_is_not_a_crime"
@@ -126,8 +127,16 @@ def test_a_label_edit_changes_no_answer_and_an_added_input_is_a_note(tmp_path: P
     assert any("harassment_yes" in note and "label" in note for note in report.notes)
     # a field the base rules lack is a change to report, not a crash
     base = load_rules(shipped_rules())
-    fewer = base.model_copy(update={"inputs": {k: v for k, v in base.inputs.items() if k != "student"}})
-    assert any("input 'student' added" in note for note in diff(fewer, base).notes)
+    reads = {qid for qid, q in base.questions.items() if "student" in question_facts(base, q)}
+    fewer = base.model_copy(
+        update={
+            "inputs": {k: v for k, v in base.inputs.items() if k != "student"},
+            "questions": {k: v for k, v in base.questions.items() if k not in reads},
+        }
+    )
+    added = diff(fewer, base)
+    assert any("input 'student' added" in note for note in added.notes)
+    assert any(c.question in reads and c.regions for c in added.changes)  # its question is new
 
 
 def test_git_revisions(tmp_path: Path) -> None:

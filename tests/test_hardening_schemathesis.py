@@ -47,4 +47,9 @@ def _integral(name: str, value: Any) -> Any:
     suppress_health_check=list(HealthCheck),
 )
 def test_the_api_keeps_its_openapi_document(case: schemathesis.Case) -> None:
-    case.call_and_validate(checks=ALL_CHECKS)
+    # the test transport hands over bytes as sent; gzip is tested on its own (test_client_apps)
+    checks = ALL_CHECKS
+    if case.path == "/letters/{kind}":
+        # a letter that does not fit the facts is refused by design (422), however valid the body
+        checks = [check for check in ALL_CHECKS if check.__name__ != "positive_data_acceptance"]
+    case.call_and_validate(checks=checks, headers={"Accept-Encoding": "identity"})

@@ -42,6 +42,8 @@ NOT_WORDS = {
     "urgency",
     "first_steps",
     "date",
+    # a term of art as the texts write it, which can be Latin letters in Chinese texts too (LPR)
+    "term",
 }
 
 
@@ -106,6 +108,17 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "other_loans": ["2", 2.5, False, []],
     "lang": [1, ["en"]],
     "as_of": [20260101, True, []],
+    "days_until_due": ["5", 5.5, True, []],
+    "served_days_ago": ["3", 3.5, False, {}],
+    "debt_sold": ["yes", 1, None, []],
+    "plan_agreed": [True, 1, ["kept"]],
+    "credit_card_debt": ["true", 0, None],
+    "identity_misused": ["no", 1, None],
+    "guarantee": [False, 2, {}],
+    "amount_owed_yuan": ["8000", True, []],
+    "student": ["yes", 1, None],
+    "safety_risk": ["no", 0, None],
+    "detail": [1, True, ["brief"]],
 }
 
 
@@ -120,6 +133,11 @@ OUT_OF_RANGE: dict[str, list[Any]] = {
     "lang": ["fr"],
     "as_of": ["1999-12-31", "2101-01-01", "2026-02-30", "tomorrow"],
     "harassment_kinds": [["threats", "threats"], ["shouting"]],
+    "served_days_ago": [-1, 3651],
+    "plan_agreed": ["maybe"],
+    "guarantee": ["bank"],
+    "amount_owed_yuan": [-1, 100_000_001],
+    "detail": ["short"],
 }
 
 

@@ -39,8 +39,9 @@ def letter(kind: str) -> Response:
         rendered = advisor.letter(kind, asked.facts, dict(asked.details), asked.lang)
     except DoesNotFit as refusal:
         needs = describe(advisor.book, advisor.book.letters[kind].when, "en")
-        detail = f"The letter '{kind}' does not fit these facts. It needs: {needs}. Not met: "
-        detail += "; ".join(refusal.unmet) + "."
+        # what is not met first: the whole condition can be longer than a problem's detail may be
+        detail = f"The letter '{kind}' does not fit these facts. Not met: {'; '.join(refusal.unmet)}. "
+        detail += f"It needs: {needs}."
         errors = [{"field": "facts", "message": f"not met: {words}"} for words in refusal.unmet]
         return problem_response(422, "Unprocessable Content", detail, errors)
     except DetailsError as refused:

@@ -66,9 +66,27 @@ def _query_object(request_schema: dict[str, Any]) -> dict[str, Any]:
 
 # The rules the request model checks across fields, in JSON Schema, so that a client generated from
 # this document sends nothing the validator refuses.
+_GIVEN = {"not": {"type": "null"}}  # a nullable field given a value
 KINDS_ONLY_WITH_HARASSMENT: dict[str, Any] = {
-    "if": {"properties": {"harassment": {"const": False}}, "required": ["harassment"]},
-    "then": {"properties": {"harassment_kinds": {"maxItems": 0}}},
+    "allOf": [
+        {
+            "if": {"properties": {"harassment": {"const": False}}, "required": ["harassment"]},
+            "then": {"properties": {"harassment_kinds": {"maxItems": 0}}},
+        },
+        # days until due only when not overdue (added in 1.1)
+        {
+            "if": {"properties": {"days_until_due": _GIVEN}, "required": ["days_until_due"]},
+            "then": {"properties": {"days_overdue": {"const": 0}}, "required": ["days_overdue"]},
+        },
+        # the day a paper arrived only with a paper (added in 1.1)
+        {
+            "if": {"properties": {"served_days_ago": _GIVEN}, "required": ["served_days_ago"]},
+            "then": {
+                "properties": {"legal_action": {"not": {"const": "none"}}},
+                "required": ["legal_action"],
+            },
+        },
+    ]
 }
 
 
