@@ -105,7 +105,10 @@ _UI: dict[Lang, dict[str, str]] = {
         "avoid": "不要做",
         "priority": "优先级",
         "urgency": "紧迫程度",
-        "urgency_about": "优先级 {priority}（数字越小，在回答中越靠前）",
+        "urgency_about": "{urgency}（分支可以提高它）；同一紧迫程度内优先级 {priority}（数字越小越靠前）",
+        "urgency_now": "今天就做",
+        "urgency_this_week": "本周内",
+        "urgency_later": "之后",
         "steps": "步骤",
         "citations": "依据",
         "practice": "实务建议，不引用法条。",
@@ -197,7 +200,13 @@ _UI: dict[Lang, dict[str, str]] = {
         "avoid": "What not to do",
         "priority": "priority",
         "urgency": "Urgency",
-        "urgency_about": "priority {priority} (the lower, the earlier in an answer)",
+        "urgency_about": (
+            "{urgency} (a branch may raise it); within an urgency, priority {priority} "
+            "(the lower, the earlier)"
+        ),
+        "urgency_now": "now (today)",
+        "urgency_this_week": "this week",
+        "urgency_later": "later",
         "steps": "Steps",
         "citations": "Legal basis",
         "practice": "Practical guidance: it rests on no article.",
@@ -272,6 +281,7 @@ class AdviceView:
     kind: str
     title: str
     priority: int
+    urgency: str  # the item's own urgency, in words
     steps: tuple[str, ...]
     citations: tuple[CitationView, ...]
     practice: str | None  # the practice label, worded to agree with the citations; None: not practice
@@ -601,6 +611,7 @@ def advice_view(book: RuleBook, advice_id: str, lang: Lang) -> AdviceView:
         kind=advice.kind,
         title=advice.title(lang),
         priority=advice.priority,
+        urgency=ui[f"urgency_{advice.urgency}"],
         steps=tuple(step(lang) for step in advice.steps),
         citations=tuple(_citation(law_id, book.laws[law_id], lang) for law_id in advice.legal_basis),
         practice=practice,
