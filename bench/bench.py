@@ -65,9 +65,27 @@ def rate(action: Callable[[int], object], seconds: float) -> float:
 # ---- the slice, three ways ----
 
 
+def _simple(book: RuleBook, condition: Condition) -> bool:
+    """A condition all three evaluators of the slice take: stage bands, enums and booleans, ANDed."""
+    parts = condition.parts if isinstance(condition, All) else (condition,)
+    return bool(parts) and all(
+        isinstance(t, Test)
+        and (t.op in ("in", "is"))
+        and (t.fact != "stage" or all(v in book.stages.bands for v in t.value))
+        and t.fact in ("stage", "harassment", "hardship", "credit_reported")
+        for t in parts
+    )
+
+
 def sliced(book: RuleBook) -> RuleBook:
-    questions = {qid: book.questions[qid] for qid in SLICE}
-    return book.model_copy(update={"questions": questions, "digest": "slice" + book.digest[5:]})
+    """The slice's questions asked of everyone, with the branches every evaluator takes."""
+    questions = {}
+    for qid in SLICE:
+        question = book.questions[qid]
+        branches = {rid: r for rid, r in question.branches.items() if _simple(book, r.when)}
+        questions[qid] = question.model_copy(update={"branches": branches, "ask_if": All(())})
+    update = {"questions": questions, "letters": {}, "digest": "slice" + book.digest[5:]}
+    return book.model_copy(update=update)
 
 
 def closure(book: RuleBook, condition: Condition) -> Callable[[dict[str, Any]], bool]:
@@ -104,8 +122,8 @@ def zen_table(book: RuleBook) -> str:
             for test in parts:
                 assert isinstance(test, Test)
                 if test.fact == "stage":
-                    [band] = [book.stages.bands[s] for s in test.value]
-                    row["d"] = f"[{band.min}..{band.max}]"
+                    bands = [book.stages.bands[s] for s in test.value]
+                    row["d"] = ", ".join(f"[{band.min}..{band.max}]" for band in bands)
                 elif test.op == "is":
                     row[columns[test.fact]] = "true" if test.value else "false"
                 else:
