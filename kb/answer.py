@@ -234,6 +234,16 @@ class Presenter:
         """The ids of the citations in force, in the order given."""
         return [law_id for law_id in law_ids if law_id in laws]
 
+    def answer_citations(self, ids: Ranked, deadlines: Sequence[str], laws: frozenset[str]) -> list[str]:
+        """Every citation in force that the answer's items and deadlines use, once, in their order."""
+        book = self.book
+        found: list[str] = []
+        for advice_id in ids.actions + ids.avoid:
+            found.extend(self.cited(book.advice[advice_id].legal_basis, laws))
+        for deadline_id in deadlines:
+            found.extend(self.cited(book.deadlines[deadline_id].legal_basis, laws))
+        return list(dict.fromkeys(found))
+
     def item(self, advice_id: str, lang: Lang, as_of: date, urgency: Urgency | None = None) -> Item:
         laws = self.laws_in_force(as_of)
         advice = self.book.advice[advice_id]
@@ -348,11 +358,7 @@ class Presenter:
             actions = [self.item(a, lang, as_of, ids.urgency[a]) for a in ids.actions]
             avoid = [self.item(a, lang, as_of, ids.urgency[a]) for a in ids.avoid]
         deadlines = deadline_ids(book, path)
-        cited: list[str] = []
-        for advice_id in ids.actions + ids.avoid:
-            cited.extend(self.cited(book.advice[advice_id].legal_basis, laws))
-        for deadline_id in deadlines:
-            cited.extend(self.cited(book.deadlines[deadline_id].legal_basis, laws))
+        cited = self.answer_citations(ids, deadlines, laws)
         return Answer.model_construct(
             kb_version=book.kb_version,
             api_version=API_VERSION,
@@ -367,7 +373,7 @@ class Presenter:
             ],
             legal_basis=[
                 self.brief_citation(law_id, lang) if brief else self.citation(law_id, lang)
-                for law_id in dict.fromkeys(cited)
+                for law_id in cited
             ],
             trace=trace,
             path=[step for qid, taken in path for step in (qid, *taken)],

@@ -151,11 +151,7 @@ class AnswerWriter:
             + _json([book.reassurance[rid].text(lang) for rid in reassurance(book, path)])
         )
         deadlines = list(deadline_ids(book, path))
-        cited: list[str] = []
-        for advice_id in ids.actions + ids.avoid:
-            cited.extend(presenter.cited(book.advice[advice_id].legal_basis, laws))
-        for deadline_id in deadlines:
-            cited.extend(presenter.cited(book.deadlines[deadline_id].legal_basis, laws))
+        cited = presenter.answer_citations(ids, deadlines, laws)
         middle = (
             b'"actions":'
             + _array(self.item(a, lang, laws, ids.urgency[a], brief) for a in ids.actions)
@@ -164,7 +160,7 @@ class AnswerWriter:
             + b',"contacts":'
             + _array(self.contact(c, lang, brief) for c in ids.contacts)
             + b',"legal_basis":'
-            + _array(self.top_citation(law_id, lang, brief) for law_id in dict.fromkeys(cited))
+            + _array(self.top_citation(law_id, lang, brief) for law_id in cited)
             + b',"trace":'
             + _array(self.trace_entry(qid, rid, lang, brief) for qid, taken in path for rid in taken)
             + b',"path":'
