@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -46,6 +46,8 @@ class AnswerWriter:
         self.book: RuleBook = presenter.book
         self.hits = 0
         self.misses = 0
+        # told of every decision: True when it was kept, False when built (the service counts them)
+        self.observers: list[Callable[[bool], None]] = []
         self._parts: dict[tuple[Any, ...], bytes] = {}
         self._decisions: OrderedDict[tuple[Any, ...], Decision] = OrderedDict()
         self._lock = threading.Lock()
@@ -135,7 +137,11 @@ class AnswerWriter:
             if found is not None:
                 self.hits += 1
                 self._decisions.move_to_end(key)
-                return found
+        for observe in self.observers:
+            observe(found is not None)
+        if found is not None:
+            return found
+        with self._lock:
             self.misses += 1
         book, presenter = self.book, self.presenter
         path = taken_path(book, fired)

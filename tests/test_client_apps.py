@@ -128,3 +128,15 @@ def test_a_1_0_request_keeps_its_diagram_link(app: Flask) -> None:
     assert "detail=" not in query and "debt_sold=" not in query and "safety_risk=" not in query
     brief = app.test_client().post("/advise", json={**ARTICLE_CASE, "detail": "brief"}).get_json()
     assert brief["diagram_url"] == answer["diagram_url"]
+
+
+def test_the_answer_cache_is_counted_in_metrics() -> None:
+    advisor = Advisor.from_folder()  # a fresh writer: its first decision is built, the second kept
+    client = create_app(advisor=advisor).test_client()
+    body = {**ARTICLE_CASE, "days_overdue": 40}
+    client.post("/advise", json=body)
+    client.post("/advise", json=body)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'overdue_advisor_answer_cache_total{result="miss"} 1.0' in text
+    assert 'overdue_advisor_answer_cache_total{result="hit"} 1.0' in text
+    assert (advisor.writer.hits, advisor.writer.misses) == (1, 1)

@@ -48,6 +48,8 @@ def create_app(rules_dir: str | os.PathLike[str] | None = None, advisor: Advisor
     metrics.rules.labels(kb_version=loaded.book.kb_version, package_version=__version__).set(1)
     app.extensions["overdue_advisor"] = loaded
     app.extensions["overdue_advisor_metrics"] = metrics
+    cache = metrics.answer_cache
+    loaded.writer.observers.append(lambda kept: cache.labels(result="hit" if kept else "miss").inc())
     app.register_blueprint(advise.blueprint)
     app.register_blueprint(letters.blueprint)
     app.register_blueprint(meta.blueprint)

@@ -48,6 +48,12 @@ class Metrics:
             "Evaluations of the rules engine",
             registry=self.registry,
         )
+        self.answer_cache = Counter(
+            "overdue_advisor_answer_cache",
+            "Answers whose decision part was kept (hit) or built (miss)",
+            ["result"],
+            registry=self.registry,
+        )
         self.renders_in_flight = Gauge(
             "overdue_advisor_renders_in_flight",
             "Diagrams being rendered right now",
