@@ -60,6 +60,24 @@ FACTS_1_1: dict[str, Any] = {
 }
 
 
+def mini_facts(**changes: Any) -> dict[str, Any]:
+    """Validated facts for the mini rules: every input at its plainest value, `changes` applied."""
+    facts = {
+        "days_overdue": 0,
+        "harassment": False,
+        "harassment_kinds": frozenset(),
+        "hardship": "none",
+        "credit_reported": "no",
+        "first_time_borrower": None,
+        "lender_licensed": "unknown",
+        "annual_rate_percent": None,
+        "legal_action": "none",
+        "other_loans": 0,
+        **FACTS_1_1,
+    }
+    return {**facts, **changes}
+
+
 # The popular article's case: 22 years old, first loan, 8,000 yuan in 12 instalments, laid off in
 # month 3; on day 7 of the overdue, collectors call her colleagues.
 ARTICLE_CASE: dict[str, Any] = {

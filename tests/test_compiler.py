@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FACTS_1_1, line_of, variant
+from conftest import FACTS_1_1, line_of, mini_facts, variant
 from pydantic import ValidationError
 
 from kb import conditions
@@ -226,23 +226,6 @@ def test_limit_check_refuses_too_many_rules_under_one_shared_condition(mini_text
 
 
 # ---- the reference evaluator itself, by hand ----
-
-
-def mini_facts(**changes: Any) -> dict[str, Any]:
-    facts = {
-        "days_overdue": 0,
-        "harassment": False,
-        "harassment_kinds": frozenset(),
-        "hardship": "none",
-        "credit_reported": "no",
-        "first_time_borrower": None,
-        "lender_licensed": "unknown",
-        "annual_rate_percent": None,
-        "legal_action": "none",
-        "other_loans": 0,
-        **FACTS_1_1,
-    }
-    return {**facts, **changes}
 
 
 def test_reference_by_hand(mini_book: RuleBook) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from conftest import FACTS_1_1
+from conftest import mini_facts
 
 from kb.answer import Presenter
 from kb.compiler import compile_rules, message
@@ -80,20 +80,7 @@ def book(mini_dir: Any) -> RuleBook:
 
 
 def facts(**changes: Any) -> dict[str, Any]:
-    base = {
-        "days_overdue": 20,
-        "harassment": False,
-        "harassment_kinds": frozenset(),
-        "hardship": "none",
-        "credit_reported": "no",
-        "first_time_borrower": None,
-        "lender_licensed": "unknown",
-        "annual_rate_percent": None,
-        "legal_action": "none",
-        "other_loans": 0,
-        **FACTS_1_1,
-    }
-    return {**base, **changes}
+    return mini_facts(**{"days_overdue": 20, **changes})
 
 
 def answer(book: RuleBook, detail: str = "full", lang: str = "en", **changes: Any) -> Any:
