@@ -178,6 +178,7 @@ class Ranked(NamedTuple):
     avoid: tuple[str, ...]
     contacts: tuple[str, ...]
     urgency: dict[str, Urgency]
+    first_steps: tuple[str, ...]
 
 
 def ranked(book: RuleBook, path: Iterable[tuple[str, Sequence[str]]]) -> Ranked:
@@ -201,7 +202,9 @@ def ranked(book: RuleBook, path: Iterable[tuple[str, Sequence[str]]]) -> Ranked:
             )
         )
 
-    return Ranked(of_kind("action"), of_kind("avoid"), tuple(contacts), urgency)
+    actions = of_kind("action")
+    steps = first_steps(book, path, actions, urgency)
+    return Ranked(actions, of_kind("avoid"), tuple(contacts), urgency, steps)
 
 
 class Presenter:
@@ -420,7 +423,7 @@ class Presenter:
         upcoming = next_stage(book, facts)
         return Summary(
             headline=book.headlines[chosen].text(lang) if chosen else stage.about(lang),
-            first_steps=list(first_steps(ids.actions, ids.urgency)),
+            first_steps=list(ids.first_steps),
             reassurance=[book.reassurance[rid].text(lang) for rid in reassurance(book, path)],
             deadlines=counted,
             next_stage=None

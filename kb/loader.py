@@ -300,6 +300,9 @@ def _semantic_problems(book: RuleBook, loader: _Loader) -> Iterator[Problem]:
                 for i, ref in enumerate(refs):
                     if ref not in catalog:
                         yield at(*where, section, i, reason=f"{section} entry '{ref}' is not defined")
+            for i, advice_id in enumerate(rule.first_steps):
+                if advice_id in book.advice and book.advice[advice_id].kind != "action":
+                    yield at(*where, "first_steps", i, reason=f"first step '{advice_id}' is not an action")
             if rule.headline is not None and rule.headline not in book.headlines:
                 yield at(*where, "headline", reason=f"headline '{rule.headline}' is not defined")
     for name, spec in book.derived.items():

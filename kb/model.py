@@ -178,6 +178,10 @@ class Rule(Entity):
     deadlines: Ids = ()
     headline: Id | None = None
     reassurance: Ids = ()
+    # the summary's first steps whenever this branch is taken, in this order, in place of the most
+    # urgent actions (a borrower at risk is asked to do one thing first, not three); the first
+    # branch taken that names them decides
+    first_steps: Annotated[Ids, Field(max_length=3)] = ()
     in_force: InForce = ALWAYS_IN_FORCE
 
     @model_validator(mode="before")
@@ -190,6 +194,9 @@ class Rule(Entity):
         stray = [advice_id for advice_id in self.urgency if advice_id not in self.advice]
         if stray:
             raise ValueError(f"urgency given for advice this branch does not give: {stray}")
+        stray = [advice_id for advice_id in self.first_steps if advice_id not in self.advice]
+        if stray:
+            raise ValueError(f"first steps name advice this branch does not give: {stray}")
         return self
 
 

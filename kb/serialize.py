@@ -21,7 +21,7 @@ from typing import Any
 from kb.answer import API_VERSION, Presenter, Ranked, ranked, taken_path
 from kb.letters.render import documents
 from kb.model import Lang, RuleBook, Urgency
-from kb.summary import count_deadline, deadline_ids, first_steps, headline, next_stage, reassurance
+from kb.summary import count_deadline, deadline_ids, headline, next_stage, reassurance
 
 DECISIONS = 4096  # answers' decision parts kept; one is a few to a few dozen KB
 
@@ -152,7 +152,7 @@ class AnswerWriter:
             b'{"headline":'
             + _json(book.headlines[chosen].text(lang) if chosen else words.about(lang))
             + b',"first_steps":'
-            + _json(list(first_steps(ids.actions, ids.urgency)))
+            + _json(list(ids.first_steps))
             + b',"reassurance":'
             + _json([book.reassurance[rid].text(lang) for rid in reassurance(book, path)])
         )

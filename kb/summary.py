@@ -50,8 +50,17 @@ def urgency_of(book: RuleBook, path: Iterable[tuple[str, Sequence[str]]]) -> dic
     return found
 
 
-def first_steps(actions: Sequence[str], urgency: Mapping[str, Urgency]) -> tuple[str, ...]:
-    """The first actions to take today, at most three; the first action when none is for today."""
+def first_steps(
+    book: RuleBook,
+    path: Iterable[tuple[str, Sequence[str]]],
+    actions: Sequence[str],
+    urgency: Mapping[str, Urgency],
+) -> tuple[str, ...]:
+    """The first actions to take today, at most three: those the first branch taken that names its
+    own first steps gives; else the most urgent for today; the first action when none is for today."""
+    for rule in rules_taken(book, path):
+        if rule.first_steps:
+            return tuple(rule.first_steps)
     now = tuple(aid for aid in actions if urgency[aid] == "now")[:FIRST_STEPS]
     return now or tuple(actions[:1])
 

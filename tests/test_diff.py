@@ -113,6 +113,14 @@ def test_a_text_only_edit_is_reported_as_text(tmp_path: Path) -> None:
     assert report.changes and {change.kind for change in report.changes} == {"text"}
 
 
+def test_dropping_a_branch_s_first_steps_is_a_summary_change(tmp_path: Path) -> None:
+    folder = copy_rules(tmp_path / "rules")
+    edit(folder, "tree.yaml", "        first_steps: [safety_first]\n", "", after="      safety_risk:")
+    report = diff(load_rules(shipped_rules()), load_rules(folder))
+    assert [(c.kind, c.question) for c in report.changes] == [("summary", "safety")]
+    assert report.changes[0].example is not None and report.changes[0].example["safety_risk"] is True
+
+
 def test_a_label_edit_changes_no_answer_and_an_added_input_is_a_note(tmp_path: Path) -> None:
     folder = copy_rules(tmp_path / "rules")
     edit(

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from conftest import mini_facts
+from conftest import MINI, mini_facts, read_texts
 
 from kb.answer import Presenter
 from kb.compiler import compile_rules, message
@@ -131,11 +131,47 @@ def test_next_stage(book: RuleBook) -> None:
     assert next_stage(book, facts(days_overdue=band.min)) is None
 
 
-def test_first_steps_are_at_most_three_for_today() -> None:
+def test_first_steps_are_at_most_three_for_today(book: RuleBook) -> None:
     urgency = {"a": "now", "b": "now", "c": "this_week", "d": "now", "e": "now"}
-    assert first_steps(["a", "b", "d", "e", "c"], urgency) == ("a", "b", "d")  # type: ignore[arg-type]
-    assert first_steps(["c"], {"c": "this_week"}) == ("c",)
-    assert first_steps([], {}) == ()
+    assert first_steps(book, [], ["a", "b", "d", "e", "c"], urgency) == ("a", "b", "d")  # type: ignore[arg-type]
+    assert first_steps(book, [], ["c"], {"c": "this_week"}) == ("c",)
+    assert first_steps(book, [], [], {}) == ()
+
+
+def test_a_branch_can_name_its_own_first_steps(book: RuleBook) -> None:
+    """A branch that names its first steps replaces the most urgent actions in the summary (the
+    crisis branch does this), and the items keep their urgency and order in the lists."""
+    named = SUMMARY_RULES.replace(
+        "        headline: payment_order_first\n",
+        "        headline: payment_order_first\n        first_steps: [object_now]\n",
+    )
+    assert named != SUMMARY_RULES
+    focused = load_texts({**read_texts(MINI), "summary.yaml": named})
+    given = answer(focused, legal_action="payment_order", served_days_ago=10)
+    assert given.summary.first_steps == ["object_now"]
+    assert [i.id for i in given.actions[:2]] == ["contact_lender", "object_now"]
+    # where the branch is not taken, the most urgent actions are the first steps as before
+    assert answer(focused).summary.first_steps == answer(book).summary.first_steps
+
+
+@pytest.mark.parametrize(
+    ("first", "reason"),
+    [
+        ("[use_policy]", "first steps name advice this branch does not give"),
+        ("[avoid_new_loans]", "is not an action"),
+    ],
+)
+def test_first_steps_must_be_the_branch_s_own_actions(first: str, reason: str) -> None:
+    texts = read_texts(MINI)
+    broken = SUMMARY_RULES.replace(
+        "        headline: payment_order_first\n",
+        f"        headline: payment_order_first\n        first_steps: {first}\n",
+    )
+    if "avoid" in first:
+        broken = broken.replace("advice: [{object_now: now}", "advice: [avoid_new_loans, {object_now: now}")
+    with pytest.raises(RulesError) as error:
+        load_texts({**texts, "summary.yaml": broken})
+    assert "summary.yaml:" in str(error.value) and reason in str(error.value)
 
 
 def test_deadlines_in_months_keep_to_the_calendar() -> None:
