@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from kb.loader import RulesError
 _LABELS = {
     "zh": {
         "stage": "逾期阶段",
-        "first": "先做这几件事",
+        "first": "首先要做的",
         "reassure": "请先放心",
         "deadlines": "期限",
         "days_left": "还剩 {} 天（截至 {}）",
@@ -33,7 +34,7 @@ _LABELS = {
     },
     "en": {
         "stage": "Stage",
-        "first": "Do these first",
+        "first": "First steps",
         "reassure": "Good to know",
         "deadlines": "Time limits",
         "days_left": "{} days left (until {})",
@@ -56,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
+    except BrokenPipeError:
+        # the reader (`| head`) stopped reading: not an error of ours; keep Python from reporting
+        # it again when stdout is flushed at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except RulesError as error:
         print(f"rules refused ({len(error.problems)} problems):", file=sys.stderr)
         for problem in error.problems:

@@ -97,3 +97,15 @@ def test_advise_refuses_a_bad_value_naming_the_flag() -> None:
     kinds = run("advise", *flags)
     assert kinds.returncode == 2
     assert "--harassment-kinds:" in kinds.stderr
+
+
+def test_a_reader_that_stops_early_is_not_an_error() -> None:
+    """`overdue-advisor advise ... | head -1`: the command ends quietly when its reader goes away."""
+    process = subprocess.Popen(
+        [str(CLI), "advise", *CASE, "--lang", "zh"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the answer is written (Python starts slower)
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, errors
+    assert "Traceback" not in errors and "BrokenPipe" not in errors
