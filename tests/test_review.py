@@ -329,3 +329,30 @@ def test_the_case_page_explains_what_would_change_the_advice() -> None:
     assert any("威胁恐吓" in c["to"] for c in zh)
     refused = client.post("/review/explain", json={**ARTICLE_CASE, "days_overdue": -1})
     assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "days_overdue"
+
+
+def test_a_rule_page_shows_what_the_branch_adds_to_the_summary() -> None:
+    """The shipped crisis branch: its headline, its own first step and its reassurance, in words;
+    a payment-order branch: its deadline and the urgency it raises."""
+    from kb.advisor import Advisor
+
+    advisor = Advisor.from_folder()
+    book = advisor.book
+    shipped = create_app(advisor=advisor).test_client()
+    rule = book.questions["safety"].branches["safety_risk"]
+    html = shipped.get("/review/rules/safety_risk?lang=en").get_data(as_text=True)
+    section = html[html.index("What it adds to the summary") :]
+    assert rule.headline and book.headlines[rule.headline].text("en") in section
+    assert [book.advice[a].title("en") for a in rule.first_steps] == [
+        book.advice["safety_first"].title("en")
+    ]
+    assert f"<li>{book.advice['safety_first'].title('en')}</li>" in section.split("</ol>")[0]
+    for rid in rule.reassurance:
+        assert book.reassurance[rid].text("en") in section
+    placed = next(p for p in book.rules if p.rule.deadlines and p.rule.urgency)
+    court = shipped.get(f"/review/rules/{placed.rule_id}?lang=zh").get_data(as_text=True)
+    assert "它在摘要中加入的内容" in court
+    for did in placed.rule.deadlines:
+        assert book.deadlines[did].what("zh") in court
+    quiet = shipped.get("/review/rules/everyone?lang=en").get_data(as_text=True)
+    assert "What it adds to the summary" not in quiet

@@ -32,7 +32,7 @@ from kb.diagram.render import audit_set, render
 from kb.facts import AdviceRequest, today_in_china
 from kb.letters.render import documents
 from kb.letters.render import render as render_letter
-from kb.model import ALWAYS_IN_FORCE, Lang, Law, RuleBook
+from kb.model import ALWAYS_IN_FORCE, Lang, Law, Rule, RuleBook
 from kb.reference import holds
 from kb.verify.analysis import Analysis
 from kb.verify.regions import condition_facts
@@ -124,6 +124,13 @@ _UI: dict[Lang, dict[str, str]] = {
         "cited_by_none": "没有规则引用",
         "via": "经由建议",
         "no_advice": "此分支不增加建议。",
+        "branch_summary": "它在摘要中加入的内容",
+        "summary_about": "凡走到这个分支的回答，摘要里都会有这些（开头的一句话取所有分支中最紧迫的一个）。",
+        "headline": "开头的一句话",
+        "first_steps": "首先要做的（代替最紧迫的行动）",
+        "reassurance": "请先放心",
+        "deadlines": "期限",
+        "raised": "在此分支提高紧迫程度",
         "law_index": "法律与规范",
         "entries": "{n} 条",
         "filter": "筛选（法律名称、条文、摘要或编号）",
@@ -222,6 +229,16 @@ _UI: dict[Lang, dict[str, str]] = {
         "cited_by_none": "No rule cites it",
         "via": "through the advice",
         "no_advice": "This branch adds no advice.",
+        "branch_summary": "What it adds to the summary",
+        "summary_about": (
+            "Every answer that takes this branch has these in its summary (the headline shown is the "
+            "most urgent of all branches taken)."
+        ),
+        "headline": "Headline",
+        "first_steps": "First steps (in place of the most urgent actions)",
+        "reassurance": "Reassurance",
+        "deadlines": "Deadlines",
+        "raised": "Urgency raised on this branch",
         "law_index": "Laws and standards",
         "entries": "{n} entries",
         "filter": "Filter (law, article, summary or id)",
@@ -321,6 +338,21 @@ class RuleView:
     advice: tuple[AdviceView, ...]
     contacts: tuple[ContactView, ...]
     defined_at: SourceLink
+    summary: BranchSummaryView
+
+
+@dataclass(frozen=True)
+class BranchSummaryView:
+    """What a branch puts into the summary of every answer that takes it, and the urgency it raises."""
+
+    headline: str | None
+    first_steps: tuple[str, ...]
+    reassurance: tuple[str, ...]
+    deadlines: tuple[str, ...]
+    raised: tuple[tuple[str, str], ...]  # (item title, urgency label)
+
+    def __bool__(self) -> bool:
+        return bool(self.headline or self.first_steps or self.reassurance or self.deadlines or self.raised)
 
 
 @dataclass(frozen=True)
@@ -446,6 +478,20 @@ def rule_view(
             for cid in rule.contacts
         ),
         defined_at=source_link(template, rev, rule.defined_at),
+        summary=branch_summary(book, rule, lang),
+    )
+
+
+def branch_summary(book: RuleBook, rule: Rule, lang: Lang) -> BranchSummaryView:
+    ui = _UI[lang]
+    return BranchSummaryView(
+        headline=book.headlines[rule.headline].text(lang) if rule.headline else None,
+        first_steps=tuple(book.advice[aid].title(lang) for aid in rule.first_steps),
+        reassurance=tuple(book.reassurance[rid].text(lang) for rid in rule.reassurance),
+        deadlines=tuple(book.deadlines[did].what(lang) for did in rule.deadlines),
+        raised=tuple(
+            (book.advice[aid].title(lang), ui[f"urgency_{level}"]) for aid, level in rule.urgency.items()
+        ),
     )
 
 
