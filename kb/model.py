@@ -182,6 +182,9 @@ class Rule(Entity):
     # urgent actions (a borrower at risk is asked to do one thing first, not three); the first
     # branch taken that names them decides
     first_steps: Annotated[Ids, Field(max_length=3)] = ()
+    # whenever this branch is taken, every item it does not give is at most this urgent (the crisis
+    # branch: nothing about the debt is for today)
+    others_at_most: Urgency | None = None
     in_force: InForce = ALWAYS_IN_FORCE
 
     @model_validator(mode="before")

@@ -40,13 +40,22 @@ def rules_taken(book: RuleBook, path: Iterable[tuple[str, Sequence[str]]]) -> li
 
 
 def urgency_of(book: RuleBook, path: Iterable[tuple[str, Sequence[str]]]) -> dict[str, Urgency]:
-    """Each item's urgency in this answer: the most urgent any branch taken gives it."""
+    """Each item's urgency in this answer: the most urgent any branch taken gives it, then lowered
+    to the cap of every branch taken that caps the items it does not give (`others_at_most`)."""
+    rules = rules_taken(book, path)
     found: dict[str, Urgency] = {}
-    for rule in rules_taken(book, path):
+    for rule in rules:
         for advice_id in rule.advice:
             level = rule.urgency.get(advice_id, book.advice[advice_id].urgency)
             if advice_id not in found or URGENCIES.index(level) < URGENCIES.index(found[advice_id]):
                 found[advice_id] = level
+    for rule in rules:
+        cap = rule.others_at_most
+        if cap is None:
+            continue
+        for advice_id, level in found.items():
+            if advice_id not in rule.advice and URGENCIES.index(level) < URGENCIES.index(cap):
+                found[advice_id] = cap
     return found
 
 

@@ -3,6 +3,7 @@ language, and nothing from the facts sheet's "never say" list appears."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -721,3 +722,35 @@ def test_court_time_limits_are_listed_while_open(advisor: Advisor, legal_action:
         assert left[limit] == (None if served is None else 15 - served), (legal_action, served)
         if legal_action == "payment_order":
             assert answer["actions"][0]["id"] == "object_to_payment_order", served
+
+
+def test_a_borrower_at_risk_has_only_the_crisis_item_for_today(advisor: Advisor) -> None:
+    """The crisis item says nothing about the debt has to be decided tonight: with a safety risk,
+    no other item is marked for today and the crisis item is the only first step, whatever else
+    is going on (court papers of every kind, every kind of harassment, any stage)."""
+    book = advisor.book
+    crisis = set(book.questions["safety"].branches["safety_risk"].advice)
+    kinds = list(book.inputs["harassment_kinds"].values or {})
+    checked = 0
+    for days, legal_action, harassment in itertools.product(
+        [0, 5, 20, 60, 200], ["none", "payment_order", "lawsuit", "enforcement"], [[], kinds[:3], kinds]
+    ):
+        request = AdviceRequest.model_validate(
+            {
+                "days_overdue": days,
+                "harassment": bool(harassment),
+                "harassment_kinds": harassment,
+                "hardship": "long_term",
+                "credit_reported": "yes",
+                "legal_action": legal_action,
+                **({"served_days_ago": 3} if legal_action != "none" else {}),
+                "safety_risk": True,
+                "lang": "zh",
+            }
+        )
+        answer = advisor.advise(request)
+        today = {item.id for item in answer.actions + answer.avoid if item.urgency == "now"}
+        assert today <= crisis, (request.model_dump(exclude_none=True), sorted(today - crisis))
+        assert answer.summary.first_steps == ["safety_first"]
+        checked += 1
+    assert checked == 60

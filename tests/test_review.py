@@ -349,6 +349,8 @@ def test_a_rule_page_shows_what_the_branch_adds_to_the_summary() -> None:
     assert f"<li>{book.advice['safety_first'].title('en')}</li>" in section.split("</ol>")[0]
     for rid in rule.reassurance:
         assert book.reassurance[rid].text("en") in section
+    assert rule.others_at_most == "this_week"
+    assert "<dt>Items other branches give are at most</dt><dd>this week</dd>" in section
     placed = next(p for p in book.rules if p.rule.deadlines and p.rule.urgency)
     court = shipped.get(f"/review/rules/{placed.rule_id}?lang=zh").get_data(as_text=True)
     assert "它在摘要中加入的内容" in court

@@ -154,6 +154,25 @@ def test_a_branch_can_name_its_own_first_steps(book: RuleBook) -> None:
     assert answer(focused).summary.first_steps == answer(book).summary.first_steps
 
 
+def test_a_branch_can_cap_the_urgency_of_what_other_branches_give(book: RuleBook) -> None:
+    """`others_at_most: later` on the payment-order branch: its own items keep their urgency (now),
+    every item another branch gives drops to later, and the order follows."""
+    capped = SUMMARY_RULES.replace(
+        "        headline: payment_order_first\n",
+        "        headline: payment_order_first\n        others_at_most: later\n",
+    )
+    assert capped != SUMMARY_RULES
+    before = answer(book, legal_action="payment_order", served_days_ago=10)
+    capped_book = load_texts({**read_texts(MINI), "summary.yaml": capped})
+    after = answer(capped_book, legal_action="payment_order", served_days_ago=10)
+    own = {"object_now", "contact_lender"}
+    others = [i for i in before.actions + before.avoid if i.id not in own]
+    assert others and all(i.urgency == "this_week" for i in others)
+    assert {i.id: i.urgency for i in after.actions if i.id in own} == dict.fromkeys(own, "now")
+    lowered = [i for i in after.actions + after.avoid if i.id not in own]
+    assert [i.id for i in lowered] == [i.id for i in others] and all(i.urgency == "later" for i in lowered)
+
+
 @pytest.mark.parametrize(
     ("first", "reason"),
     [

@@ -131,6 +131,7 @@ _UI: dict[Lang, dict[str, str]] = {
         "reassurance": "请先放心",
         "deadlines": "期限",
         "raised": "在此分支提高紧迫程度",
+        "others_at_most": "其他分支给出的条目最多为",
         "law_index": "法律与规范",
         "entries": "{n} 条",
         "filter": "筛选（法律名称、条文、摘要或编号）",
@@ -239,6 +240,7 @@ _UI: dict[Lang, dict[str, str]] = {
         "reassurance": "Reassurance",
         "deadlines": "Deadlines",
         "raised": "Urgency raised on this branch",
+        "others_at_most": "Items other branches give are at most",
         "law_index": "Laws and standards",
         "entries": "{n} entries",
         "filter": "Filter (law, article, summary or id)",
@@ -350,9 +352,11 @@ class BranchSummaryView:
     reassurance: tuple[str, ...]
     deadlines: tuple[str, ...]
     raised: tuple[tuple[str, str], ...]  # (item title, urgency label)
+    others_at_most: str | None  # the urgency label every other item is lowered to
 
     def __bool__(self) -> bool:
-        return bool(self.headline or self.first_steps or self.reassurance or self.deadlines or self.raised)
+        shown = (self.headline, self.first_steps, self.reassurance, self.deadlines, self.raised)
+        return any(shown) or self.others_at_most is not None
 
 
 @dataclass(frozen=True)
@@ -492,6 +496,7 @@ def branch_summary(book: RuleBook, rule: Rule, lang: Lang) -> BranchSummaryView:
         raised=tuple(
             (book.advice[aid].title(lang), ui[f"urgency_{level}"]) for aid, level in rule.urgency.items()
         ),
+        others_at_most=ui[f"urgency_{rule.others_at_most}"] if rule.others_at_most else None,
     )
 
 

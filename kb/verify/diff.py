@@ -169,7 +169,8 @@ def _gives(book: RuleBook, question: Question | None, taken: Iterable[str]) -> d
         "urgency": {aid: level for rule in rules for aid, level in rule.urgency.items()},
         "contacts": tuple(c for rule in rules for c in rule.contacts),
         "summary": tuple(
-            (rule.headline, rule.reassurance, rule.deadlines, rule.first_steps) for rule in rules
+            (rule.headline, rule.reassurance, rule.deadlines, rule.first_steps, rule.others_at_most)
+            for rule in rules
         ),
     }
 
@@ -198,7 +199,7 @@ def _differences(
     if before["contacts"] != after["contacts"]:
         yield "contacts", f"contacts {list(before['contacts'])} → {list(after['contacts'])}"
     if before["summary"] != after["summary"]:
-        yield "summary", "headline, reassurance, deadlines or first steps listed"
+        yield "summary", "headline, reassurance, deadlines, first steps or urgency cap listed"
     for advice_id in sorted(before["advice"] & after["advice"]):
         yield from changed_items.get(advice_id, ())
         cited_before = _in_force(base, base.advice[advice_id].legal_basis, day)
