@@ -10,9 +10,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kb.advisor import Advisor, load_checked, rules_dir
-from kb.answer import Answer, Item
+from kb.answer import Answer, BriefItem, ContactOut, Item, TraceEntry
 from kb.case_flags import add_case_arguments, case_from_arguments
 from kb.loader import RulesError
+from kb.model import URGENCIES
 
 _LABELS = {
     "zh": {
@@ -23,7 +24,9 @@ _LABELS = {
         "days_left": "还剩 {} 天（截至 {}）",
         "passed": "已过 {} 天（{}）",
         "unknown_days": "从收到文书之日起计算",
-        "actions": "现在该做的",
+        "now": "今天就做",
+        "this_week": "这周内做",
+        "later": "之后再做",
         "avoid": "不要做的",
         "contacts": "可用渠道",
         "basis": "依据",
@@ -40,7 +43,9 @@ _LABELS = {
         "days_left": "{} days left (until {})",
         "passed": "passed {} days ago ({})",
         "unknown_days": "counted from the day the paper arrived",
-        "actions": "What to do now",
+        "now": "Today",
+        "this_week": "This week",
+        "later": "Later",
         "avoid": "What not to do",
         "contacts": "Channels",
         "basis": "Legal basis",
@@ -197,30 +202,44 @@ def render_text(answer: Answer) -> str:
             if deadline.after:
                 lines.append(f"    {deadline.after}")
     lines += ["", f"{words['stage']}: {answer.stage.label} — {answer.stage.about}", ""]
+    names = {c.id: f"{c.law} {c.article}" for c in answer.legal_basis}
 
-    def items(title: str, entries: list[Item]) -> None:
+    def items(title: str, entries: Sequence[Item | BriefItem], start: int = 1) -> None:
         lines.append(f"{title}:")
-        for number, entry in enumerate(entries, 1):
+        for number, entry in enumerate(entries, start):
             lines.append(f"{number:>3}. {entry.title}")
-            lines.extend(f"       - {step}" for step in entry.steps)
-            basis = "; ".join(f"{c.law} {c.article}" for c in entry.legal_basis)
-            if basis:
-                lines.append(f"       {words['basis']}: {basis}")
-            elif entry.practice:
+            if isinstance(entry, BriefItem):  # brief: titles and citations, no steps
+                cited = [names.get(law_id, law_id) for law_id in entry.legal_basis]
+            else:
+                lines.extend(f"       - {step}" for step in entry.steps)
+                cited = [f"{c.law} {c.article}" for c in entry.legal_basis]
+            if cited:
+                lines.append(f"       {words['basis']}: {'; '.join(cited)}")
+            elif isinstance(entry, Item) and entry.practice:
                 lines.append(f"       ({words['practice']})")
         lines.append("")
 
-    items(words["actions"], answer.actions)
+    done = 0
+    for level in URGENCIES:
+        entries = [entry for entry in answer.actions if entry.urgency == level]
+        if entries:
+            items(words[level], entries, done + 1)
+            done += len(entries)
     items(words["avoid"], answer.avoid)
     lines.append(f"{words['contacts']}:")
-    lines.extend(f"  - {c.name}: {c.channel} — {c.purpose}" for c in answer.contacts)
+    for contact in answer.contacts:
+        purpose = f" — {contact.purpose}" if isinstance(contact, ContactOut) else ""
+        lines.append(f"  - {contact.name}: {contact.channel}{purpose}")
     lines.append("")
     if answer.documents:
         lines.append(f"{words['documents']}:")
         lines.extend(f"  - {d.kind}: {d.title}" for d in answer.documents)
         lines.append("")
     lines.append(f"{words['trace']}:")
-    lines.extend(f"  - {t.rule}: {t.because}" for t in answer.trace)
+    lines.extend(
+        f"  - {t.rule}: {t.because}" if isinstance(t, TraceEntry) else f"  - {t.rule} ({t.question})"
+        for t in answer.trace
+    )
     lines.append("")
     lines.append(f"{words['version']}: {answer.kb_version}, {answer.as_of.isoformat()}")
     return "\n".join(lines)

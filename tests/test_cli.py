@@ -69,7 +69,7 @@ def test_advise_text_is_readable_in_the_asked_language() -> None:
     # the summary comes first: the headline, the first steps, the reassurance, then the lists
     assert text.startswith(answer.summary.headline + "\n")
     titles = {item.id: item.title for item in answer.actions}
-    first_list = text.index("现在该做的")
+    first_list = text.index("\n今天就做:")
     for step in answer.summary.first_steps:
         assert -1 < text.index(titles[step]) < first_list
     assert answer.summary.reassurance
@@ -78,6 +78,31 @@ def test_advise_text_is_readable_in_the_asked_language() -> None:
     assert f"逾期阶段: {answer.stage.label}" in text
     for item in answer.actions + answer.avoid:
         assert item.title in text
+    # the actions come under the heading of their urgency, today's first, numbered on
+    headings = {"今天就做:": "now", "这周内做:": "this_week", "之后再做:": "later", "不要做的:": None}
+    found: dict[str, str] = {}
+    level: str | None = None
+    for line in text[first_list:].splitlines():
+        if line in headings:
+            level = headings[line]
+        elif level and line[:4].strip().rstrip(".").isdigit():
+            found[line.split(". ", 1)[1]] = level
+    assert found == {item.title: item.urgency for item in answer.actions}
+
+
+def test_advise_brief_text_gives_titles_and_citations_without_steps() -> None:
+    result = run("advise", *CASE, "--lang", "en", "--detail", "brief")
+    assert result.returncode == 0, result.stderr
+    full = Advisor.from_folder().advise(
+        AdviceRequest.model_validate_json(json.dumps({**ARTICLE_CASE, "lang": "en"}))
+    )
+    text = result.stdout
+    for item in full.actions + full.avoid:
+        assert item.title in text
+        for step in item.steps:
+            assert step not in text
+    cited = next(item for item in full.actions if item.legal_basis)
+    assert f"{cited.legal_basis[0].law} {cited.legal_basis[0].article}" in text
 
 
 def test_advise_refuses_a_bad_value_naming_the_flag() -> None:
