@@ -105,6 +105,20 @@ def all_texts(book: RuleBook) -> Iterator[tuple[str, Text]]:
     for bid, band in book.stages.bands.items():
         yield f"stage {bid} label", band.label
         yield f"stage {bid} about", band.about
+    if book.stages.ahead is not None:
+        yield "stage ahead label", book.stages.ahead.label
+        yield "stage ahead about", book.stages.ahead.about
+    # the summary's sentences, read before any list
+    for hid, headline in book.headlines.items():
+        yield f"headline {hid}", headline.text
+    for rid, sentence in book.reassurance.items():
+        yield f"reassurance {rid}", sentence.text
+    for did, deadline in book.deadlines.items():
+        yield f"deadline {did} what", deadline.what
+        yield f"deadline {did} after", deadline.after
+    for tid, term in book.terms.items():
+        yield f"term {tid}", term.term
+        yield f"term {tid} explanation", term.explanation
     for qid, question in book.questions.items():
         yield f"question {qid}", question.text
         for rid, rule in question.branches.items():
@@ -144,7 +158,25 @@ def test_english_texts_have_no_chinese_and_chinese_texts_are_chinese(book: RuleB
     chinese_without_cjk = [where for where, text in all_texts(book) if not CJK.search(text.zh)]
     assert english_with_cjk == []
     # short labels such as "yes" may be identical; everything longer must be written in Chinese
-    assert [w for w in chinese_without_cjk if not w.startswith("rule ")] == []
+    # and a term of art as the Chinese texts write it can be Latin letters (LPR, M1–M3)
+    latin_terms = {f"term {tid}" for tid, term in book.terms.items() if not CJK.search(term.term.zh)}
+    assert [w for w in chinese_without_cjk if not w.startswith("rule ") and w not in latin_terms] == []
+    assert latin_terms <= {"term lpr", "term overdue_months"}
+
+
+# Outcomes no one can promise a borrower: what a complaint or a call leads to is up to others.
+PROMISES = re.compile(
+    r"不会让事情变得更糟|不会有任何(?:影响|后果)|保证能|一定能|肯定能"
+    r"|(?:will not|won't) make (?:things|it) worse|no consequences|guaranteed to|will definitely",
+    re.IGNORECASE,
+)
+
+
+def test_no_text_promises_an_outcome(book: RuleBook) -> None:
+    found = [(where, t) for where, text in all_texts(book) for t in (text.zh, text.en) if PROMISES.search(t)]
+    assert found == []
+    assert PROMISES.search("投诉是你的权利，不会让事情变得更糟")  # the wording the trial found
+    assert PROMISES.search("Complaining will not make things worse")
 
 
 # ---- the facts sheet's "never say" list (legal-facts.md section 9, items 1-12) ----
@@ -366,7 +398,10 @@ ALLOWED = {
         "enforcement_report_assets",
         "spending_restriction_what_it_covers",
         "avoid_hiding_assets",
+        "reassurance enforcement_sanctions_for_conduct",
     ),
+    # the national interbank funding centre that publishes the LPR, not a bankruptcy regime
+    "nationwide personal bankruptcy": ("term lpr explanation",),
 }
 
 
