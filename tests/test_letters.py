@@ -32,6 +32,7 @@ from webapi import create_app
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 RULES = Path(__file__).resolve().parent.parent / "rules"
+DETAIL_WORDS = "a text (at most 16,000 characters) or a number"
 KINDS = (
     "hardship_statement",
     "stop_third_party_contact",
@@ -322,6 +323,45 @@ def test_bad_bodies_are_400_naming_the_field(client: FlaskClient, body: Any, fie
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert field in [e["field"] for e in response.get_json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {**ARTICLE_CASE, "hardship": "some", "colour": "red"},
+        {**ARTICLE_CASE, "harassment_kinds": ["threats", "shouting", "whispers"]},
+        {**ARTICLE_CASE, "harassment": False, "as_of": "2101-01-01"},
+        {"days_overdue": -1},
+    ],
+)
+def test_facts_are_refused_in_the_words_of_advise(client: FlaskClient, facts: dict[str, Any]) -> None:
+    advised = client.post("/advise", json=facts).get_json()["errors"]
+    refused = post(client, "hardship_statement", {"facts": facts}).get_json()["errors"]
+    assert refused == [{"field": f"facts.{e['field']}", "message": e["message"]} for e in advised]
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ("[]", [("body", "the body must be a JSON object")]),
+        ({"facts": []}, [("facts", "must be a JSON object")]),
+        ({"facts": ARTICLE_CASE, "details": []}, [("details", "Input should be an object")]),
+        (
+            {"facts": ARTICLE_CASE, "details": {"lender": True, "plan": None}},
+            [(f"details.{name}", DETAIL_WORDS) for name in ("lender", "plan")],
+        ),
+        (
+            {"facts": ARTICLE_CASE, "colour": "red"},
+            [("colour", "unknown field; the fields are: facts, details, lang, format")],
+        ),
+    ],
+)
+def test_a_refused_body_names_each_field_once(
+    client: FlaskClient, body: Any, errors: list[tuple[str, str]]
+) -> None:
+    response = post(client, "hardship_statement", body)
+    assert response.status_code == 400
+    assert [(e["field"], e["message"]) for e in response.get_json()["errors"]] == errors
 
 
 def test_not_json_is_415(client: FlaskClient) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from kb.facts import AdviceRequest
+from kb.facts import REQUEST_FIELDS, AdviceRequest, Fields
 from kb.model import Lang
 
 Detail = Annotated[str, Field(max_length=16000)] | Annotated[float, Field(allow_inf_nan=False)] | int
@@ -34,30 +34,11 @@ class LetterRequest(BaseModel):
     )
 
 
-def letter_field_errors(error: ValidationError) -> list[dict[str, str]]:
-    """Each refused field, named by its path (`facts.hardship`, `details.court`), and what is allowed."""
-    out: dict[str, str] = {}
-    for item in error.errors(include_url=False):
-        loc = [str(step) for step in item["loc"]]
-        kind = item["type"]
-        if loc[:1] == ["details"] and len(loc) > 1:
-            field = f"details.{loc[1]}"
-            message = "a text (at most 16,000 characters) or a number"
-        else:
-            inner = loc[:1] == ["facts"] and len(loc) > 1
-            field = ".".join(loc[:2]) if inner else (loc[0] if loc else "body")
-            allowed = AdviceRequest.model_fields if inner else LetterRequest.model_fields
-            if kind == "missing":
-                message = "required"
-            elif kind == "extra_forbidden":
-                message = f"unknown field; the fields are: {', '.join(allowed)}"
-            elif kind == "json_invalid":
-                message = f"not valid JSON: {item['msg'].removeprefix('Invalid JSON: ')}"
-            elif kind == "model_type":
-                message = "must be a JSON object"
-            else:
-                message = item["msg"].removeprefix("Value error, ")
-                if inner and len(loc) > 2:
-                    message = f"item {loc[2]}: {message}"
-        out.setdefault(field, message)
-    return [{"field": field, "message": message} for field, message in out.items()]
+# what a refused detail may be, said of any refused value in `details`
+DETAIL_WORDS = "a text (at most 16,000 characters) or a number"
+
+# the fields of a letter's body, for the words of a refusal (kb.facts.field_errors)
+LETTER_FIELDS = Fields(
+    tuple(LetterRequest.model_fields),
+    inner={"facts": REQUEST_FIELDS, "details": Fields((), value=DETAIL_WORDS)},
+)
