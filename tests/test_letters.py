@@ -15,12 +15,15 @@ import pytest
 from conftest import ARTICLE_CASE, line_of
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import Environment, meta
 from markupsafe import escape
 
 from kb.advisor import Advisor, load_checked, shipped_rules
 from kb.compiler import compile_rules, letter_rule
 from kb.facts import AdviceRequest
 from kb.letters.render import BLANK, documents, render
+from kb.letters.request import letter_request
+from kb.letters.templates import CONTEXT
 from kb.letters.word import DOCX_TYPE, EAST_ASIAN_FONT, as_docx
 from kb.loader import RulesError, load_texts, read_folder
 from kb.model import RuleBook
@@ -362,6 +365,32 @@ def test_a_refused_body_names_each_field_once(
     response = post(client, "hardship_statement", body)
     assert response.status_code == 400
     assert [(e["field"], e["message"]) for e in response.get_json()["errors"]] == errors
+
+
+def test_a_detail_the_kind_does_not_take_is_400_whether_or_not_the_letter_fits(
+    client: FlaskClient, book: RuleBook
+) -> None:
+    takes = "this letter takes: " + ", ".join(book.letters["payment_order_objection"].fields)
+    for facts in (PAYMENT_ORDER_CASE, ARTICLE_CASE):  # the objection fits the first only
+        body = {"facts": facts, "details": {"court": "Example Court", "lender": "Example Co."}}
+        response = post(client, "payment_order_objection", body)
+        assert response.status_code == 400
+        assert response.get_json()["errors"] == [{"field": "details.lender", "message": takes}]
+    taken = post(client, "hardship_statement", {"facts": ARTICLE_CASE, "details": {"lender": "Example Co."}})
+    assert taken.status_code == 200  # a kind with that field takes it
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_takes_the_details_its_template_fills_in(book: RuleBook, kind: str) -> None:
+    letter = book.letters[kind]
+    model = letter_request(book, kind)
+    details = model.model_json_schema()["$defs"][model.model_fields["details"].annotation.__name__]
+    assert list(details["properties"]) == list(letter.fields)
+    assert details["additionalProperties"] is False
+    for lang in ("zh", "en"):
+        used = meta.find_undeclared_variables(Environment().parse(letter.body(lang))) - CONTEXT
+        assert used == set(letter.fields), lang
+    assert letter_request(book, kind) is model  # built once per declaration of the fields
 
 
 def test_not_json_is_415(client: FlaskClient) -> None:

@@ -12,8 +12,8 @@ from werkzeug.exceptions import NotFound, UnsupportedMediaType
 
 from kb.advisor import Advisor
 from kb.facts import field_errors
-from kb.letters.render import DetailsError, DoesNotFit
-from kb.letters.request import DOCX_TYPE, LETTER_FIELDS, LetterRequest
+from kb.letters.render import DoesNotFit
+from kb.letters.request import DOCX_TYPE, letter_fields, letter_request
 from kb.wording import describe
 from webapi.advise import _is_json
 from webapi.problems import problem_response, refused
@@ -31,9 +31,10 @@ def letter(kind: str) -> Response:
         raise UnsupportedMediaType()
     body = request.get_data(cache=False)  # past MAX_CONTENT_LENGTH this raises 413
     try:
-        asked = LetterRequest.model_validate_json(body)
+        # the kind's own model: an unknown detail is refused here, whether or not the letter fits
+        asked = letter_request(advisor.book, kind).model_validate_json(body)
     except ValidationError as error:
-        return refused(field_errors(error, LETTER_FIELDS))
+        return refused(field_errors(error, letter_fields(advisor.book, kind)))
     try:
         rendered = advisor.letter(kind, asked.facts, dict(asked.details), asked.lang)
     except DoesNotFit as refusal:
@@ -43,8 +44,6 @@ def letter(kind: str) -> Response:
         detail += f"It needs: {needs}."
         errors = [{"field": "facts", "message": f"not met: {words}"} for words in refusal.unmet]
         return problem_response(422, "Unprocessable Content", detail, errors)
-    except DetailsError as unknown:
-        return problem_response(400, "Bad Request", "The request was refused: details.", unknown.errors)
     if asked.format == "docx":
         from kb.letters.word import as_docx  # python-docx is loaded on the first Word letter only
 
