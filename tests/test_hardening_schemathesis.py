@@ -14,9 +14,10 @@ from webapi import create_app
 
 schemathesis.checks.load_all_checks()
 ALL_CHECKS = list(schemathesis.checks.CHECKS.get_all())
+# the request's integer fields, nullable ones (anyOf integer, null) included
 INTEGERS = {
     name for name, schema in AdviceRequest.model_json_schema()["properties"].items()
-    if schema.get("type") == "integer"
+    if "integer" in [schema.get("type"), *(option.get("type") for option in schema.get("anyOf", ()))]
 }
 with pytest.MonkeyPatch.context() as environment:
     environment.setenv("OVERDUE_ADVISOR_PATH_RATE", "100000")  # every generated case is drawn
