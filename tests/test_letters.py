@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import jsonschema
 import pytest
 from conftest import ARTICLE_CASE, line_of
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import Environment, meta
 from markupsafe import escape
+from openapi_spec_validator import validate
 
 from kb.advisor import Advisor, load_checked, shipped_rules
 from kb.compiler import compile_rules, letter_rule
@@ -30,8 +32,11 @@ from kb.model import RuleBook
 from kb.reference import fired_rules
 from kb.verify import letters as letters_check
 from kb.verify import lint
+from kb.verify.regions import condition_facts
 from kb.verify.scenarios import Expected, unmet
+from kb.wording import describe
 from webapi import create_app
+from webapi.openapi import openapi_document
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -463,6 +468,103 @@ def test_lint_reports_a_letter_that_fits_no_one() -> None:
         "letter 'identity_theft_statement' fits no valid borrower on any date"
     ]
     assert [f for f in lint(load_texts(texts), (letters_check,)).findings if f.kind == "letter"] == []
+
+
+# ---- the OpenAPI document: each kind of the loaded rules, its details and an example that works ----
+
+
+def openapi(client: FlaskClient) -> dict[str, Any]:
+    return client.get("/openapi.json").get_json()
+
+
+def operation(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    return document["paths"][f"/letters/{kind}"]["post"]
+
+
+def request_schema(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The request body's schema of a kind's operation, resolvable on its own."""
+    content = operation(document, kind)["requestBody"]["content"]["application/json"]
+    return {**content["schema"], "components": document["components"]}
+
+
+def details_schema(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    schemas = document["components"]["schemas"]
+    letter = schemas[request_schema(document, kind)["$ref"].rsplit("/", 1)[1]]
+    return schemas[letter["properties"]["details"]["$ref"].rsplit("/", 1)[1]]
+
+
+def test_openapi_names_the_kinds_of_the_loaded_rules(client: FlaskClient, book: RuleBook) -> None:
+    document = openapi(client)
+    validate(document)
+    schemas = document["components"]["schemas"]
+    assert schemas["LetterKind"]["enum"] == list(book.letters)
+    assert schemas["DocumentOut"]["properties"]["kind"] == {"$ref": "#/components/schemas/LetterKind"}
+    letters = {path for path in document["paths"] if path.startswith("/letters/")}
+    assert letters == {f"/letters/{kind}" for kind in book.letters}
+
+
+def test_openapi_follows_an_edit_of_the_letters() -> None:
+    texts = letters_texts()
+    del texts["letters/identity_theft_statement.yaml"]
+    name = "letters/hardship_statement.yaml"
+    field = '      employer:\n        label: {zh: "工作单位", en: "your employer"}\n'
+    texts[name] = texts[name].replace("    fields:\n", "    fields:\n" + field, 1)
+    book = load_texts(texts)
+    document = openapi_document("0", book)
+    validate(document)
+    kinds = document["components"]["schemas"]["LetterKind"]["enum"]
+    assert kinds == list(book.letters) and len(kinds) == len(KINDS) - 1
+    assert "identity_theft_statement" not in kinds
+    assert "/letters/identity_theft_statement" not in document["paths"]
+    details = details_schema(document, "hardship_statement")
+    assert list(details["properties"])[:2] == ["employer", "lender"]
+    assert details["properties"]["employer"]["description"] == "your employer (工作单位)"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_shows_the_details_its_template_fills_in(
+    client: FlaskClient, book: RuleBook, kind: str
+) -> None:
+    document = openapi(client)
+    post_letter = operation(document, kind)
+    assert post_letter["operationId"] == "postLetters" + "".join(w.capitalize() for w in kind.split("_"))
+    letter = book.letters[kind]
+    details = details_schema(document, kind)
+    used = meta.find_undeclared_variables(Environment().parse(letter.body("en"))) - CONTEXT
+    assert set(details["properties"]) == used
+    assert list(details["properties"]) == list(letter.fields)
+    assert details["additionalProperties"] is False and "required" not in details
+    for name, field in letter.fields.items():
+        shown = details["properties"][name]
+        assert shown["description"] == f"{field.label.en} ({field.label.zh})"
+        assert [option["type"] for option in shown["anyOf"]] == ["string", "number", "integer"]
+        assert f"- `{name}`: {field.label.en} ({field.label.zh})" in post_letter["description"]
+    assert describe(book, letter.when, "en") in post_letter["description"]
+    assert letter.title.en in post_letter["summary"] and letter.title.zh in post_letter["summary"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_has_the_readme_case_as_an_example_that_gives_the_letter(
+    client: FlaskClient, book: RuleBook, kind: str
+) -> None:
+    document = openapi(client)
+    example = operation(document, kind)["requestBody"]["content"]["application/json"]["example"]
+    validator = jsonschema.Draft202012Validator(request_schema(document, kind))
+    assert not list(validator.iter_errors(example))
+    # the README case, changed only in facts the letter's condition reads
+    readme, facts = {**ARTICLE_CASE, "lang": "en"}, example["facts"]
+    changed = {name for name in readme.keys() | facts.keys() if readme.get(name) != facts.get(name)}
+    assert changed <= condition_facts(book, book.letters[kind].when)
+    response = post(client, kind, example)
+    assert response.status_code == 200, response.get_json()
+    text = response.get_data(as_text=True)
+    assert example["details"] and all(str(value) in text for value in example["details"].values())
+    # a detail the kind does not take: refused by the document and by the service alike
+    unknown = {**example, "details": {**example["details"], "nickname": "x"}}
+    assert list(validator.iter_errors(unknown))
+    refused = post(client, kind, unknown)
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["details.nickname"]
 
 
 # ---- the review pages ----

@@ -99,9 +99,10 @@ def openapi() -> Response:
     if "overdue_advisor_openapi" not in extensions:  # built on first use: serving needs none of it
         from webapi.openapi import openapi_document
 
-        extensions["overdue_advisor_openapi"] = openapi_document(__version__)
+        book = extensions["overdue_advisor"].book
+        extensions["overdue_advisor_openapi"] = openapi_document(__version__, book)
     # in the document's own order, not sorted: fields as the models declare them (the required
-    # first), paths as listed
+    # first, a letter's details as the letter uses them), paths as listed
     document = current_app.json.dumps(extensions["overdue_advisor_openapi"], sort_keys=False)
     return Response(document, mimetype="application/json")
 
