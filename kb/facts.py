@@ -6,12 +6,15 @@ schema in /openapi.json.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import ErrorDetails
 
 from kb.loader import Problem
 from kb.model import Input, Lang, RuleBook
@@ -225,28 +228,54 @@ def today_in_china() -> date:
     return datetime.now(CHINA).date()
 
 
-def field_errors(error: ValidationError) -> list[dict[str, str]]:
-    """Each refused field and what is allowed, for problem details and the CLI."""
-    allowed = ", ".join(AdviceRequest.model_fields)
-    out = []
+@dataclass(frozen=True)
+class Fields:
+    """What one JSON object of a request takes, for the words of a refusal: the names of its
+    fields, what to say of a name it does not take, and the objects nested in some of its fields."""
+
+    names: tuple[str, ...]
+    unknown: str = "unknown field; the fields are: {}"  # {} is the names, comma-separated
+    # one message for every refused value here, in place of the validator's words
+    value: str | None = None
+    inner: Mapping[str, Fields] = field(default_factory=dict)
+
+
+REQUEST_FIELDS = Fields(tuple(AdviceRequest.model_fields))
+
+
+def field_errors(error: ValidationError, fields: Fields = REQUEST_FIELDS) -> list[dict[str, str]]:
+    """Each refused field and what is allowed, for problem details and the CLI.
+
+    A field inside a nested object is named by its path (`facts.hardship`, `details.court`); the
+    whole body, when it is no JSON object at all, is `body`. The same refusal is listed once.
+    """
+    out: dict[tuple[str, str], None] = {}
     for item in error.errors(include_url=False):
-        loc = item["loc"]
-        field = str(loc[0]) if loc else "body"
-        kind = item["type"]
-        if kind == "missing":
-            message = "required"
-        elif kind == "extra_forbidden":
-            message = f"unknown field; the fields are: {allowed}"
-        elif kind == "json_invalid":
-            message = f"not valid JSON: {item['msg'].removeprefix('Invalid JSON: ')}"
-        elif kind == "model_type":
-            message = "the body must be a JSON object"
-        else:
-            message = item["msg"].removeprefix("Value error, ")
-            if len(loc) > 1:
-                message = f"item {loc[1]}: {message}"
-        out.append({"field": field, "message": message})
-    return out
+        loc = [str(step) for step in item["loc"]]
+        level, depth = fields, 0
+        while depth + 1 < len(loc) and loc[depth] in level.inner:
+            level, depth = level.inner[loc[depth]], depth + 1
+        name = ".".join(loc[: depth + 1]) or "body"
+        out[(name, _refusal(item, level, loc[depth + 1 :], whole_body=not loc))] = None
+    return [{"field": name, "message": message} for name, message in out]
+
+
+def _refusal(item: ErrorDetails, fields: Fields, below: list[str], whole_body: bool) -> str:
+    kind = item["type"]
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        return fields.unknown.format(", ".join(fields.names) or "none")
+    if fields.value is not None:
+        return fields.value
+    if kind == "json_invalid":
+        return f"not valid JSON: {item['msg'].removeprefix('Invalid JSON: ')}"
+    if kind == "model_type":
+        return "the body must be a JSON object" if whole_body else "must be a JSON object"
+    message = item["msg"].removeprefix("Value error, ")
+    # a step below the field is a list item's index (a detail, the one union whose members pydantic
+    # names, has its own words)
+    return f"item {below[0]}: {message}" if below else message
 
 
 def check_contract(book: RuleBook) -> list[Problem]:

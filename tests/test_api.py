@@ -12,7 +12,9 @@ from conftest import MINI_CASE
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+from pydantic import ValidationError
 
+from kb.facts import AdviceRequest, field_errors
 from webapi import create_app
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -174,6 +176,56 @@ def test_refused_field_is_named(client: FlaskClient, body: dict[str, Any], field
     assert all(e["message"] for e in problem["errors"])
 
 
+REQUEST_FIELD_NAMES = (
+    "days_overdue, harassment, harassment_kinds, hardship, credit_reported, first_time_borrower, "
+    "lender_licensed, annual_rate_percent, legal_action, other_loans, days_until_due, served_days_ago, "
+    "debt_sold, plan_agreed, credit_card_debt, identity_misused, guarantee, amount_owed_yuan, student, "
+    "safety_risk, lang, detail, as_of"
+)
+REQUIRED = ("days_overdue", "harassment", "hardship", "credit_reported")
+KIND_WORDS = (
+    "Input should be 'contacts_third_parties', 'threats', 'insults', 'call_bombing', 'visits', "
+    "'fake_legal_documents', 'odd_hours', 'public_shaming' or 'claims_criminal_case'"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "errors"),
+    [
+        ("[]", [("body", "the body must be a JSON object")]),
+        ("{", [("body", "not valid JSON: EOF while parsing an object at line 1 column 1")]),
+        ("{}", [(name, "required") for name in REQUIRED]),
+        (
+            json.dumps({**VALID, "colour": "red"}),
+            [("colour", f"unknown field; the fields are: {REQUEST_FIELD_NAMES}")],
+        ),
+        (
+            json.dumps({**VALID, "harassment_kinds": ["threats", "shouting", "whispers"]}),
+            [("harassment_kinds", f"item 1: {KIND_WORDS}"), ("harassment_kinds", f"item 2: {KIND_WORDS}")],
+        ),
+        (
+            json.dumps({**VALID, "harassment": False}),
+            [("harassment_kinds", "must be empty when harassment is false")],
+        ),
+        (
+            json.dumps({**VALID, "days_overdue": 36501}),
+            [("days_overdue", "Input should be less than or equal to 36500")],
+        ),
+    ],
+)
+def test_refusals_keep_their_words(client: FlaskClient, raw: str, errors: list[tuple[str, str]]) -> None:
+    """The words of a refusal are part of the 1.0 contract: the same body, the same bytes (the
+    CLI and the scenario files print them in full; a problem document cuts each at 200 characters)."""
+    with pytest.raises(ValidationError) as refused:
+        AdviceRequest.model_validate_json(raw)
+    assert [(e["field"], e["message"]) for e in field_errors(refused.value)] == errors
+    problem = post(client, raw).get_json()
+    shown = [(field, text if len(text) <= 200 else text[:199] + "…") for field, text in errors]
+    assert [(e["field"], e["message"]) for e in problem["errors"]] == shown
+    names = ", ".join(dict.fromkeys(field for field, _ in errors))
+    assert problem["detail"] == f"The request was refused: {names}."
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -244,6 +296,9 @@ def test_openapi_from_the_validating_models(client: FlaskClient) -> None:
     assert set(request["required"]) == {"days_overdue", "harassment", "hardship", "credit_reported"}
     assert request["properties"]["days_overdue"]["maximum"] == 36500
     assert {"Answer", "Problem"} <= set(schemas)
+    # in the models' order, not sorted: a reader meets the required fields first
+    assert list(request["properties"])[:4] == ["days_overdue", "harassment", "harassment_kinds", "hardship"]
+    assert next(iter(document["paths"])) == "/advise"
     responses = document["paths"]["/advise"]["post"]["responses"]
     assert {"200", "400", "413", "415"} <= set(responses)
 

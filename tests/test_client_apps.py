@@ -104,6 +104,13 @@ def test_openapi_has_operation_ids_and_the_readme_case(app: Flask) -> None:
     example = document["paths"]["/advise"]["post"]["requestBody"]["content"]["application/json"]["example"]
     assert AdviceRequest.model_validate_json(json.dumps(example)).days_overdue == 7  # not 36500
     assert "/glossary" in document["paths"]
+    # every operation that takes a body shows the README case (a letter's, changed where it must be)
+    taking = [operation for operation in operations if "requestBody" in operation]
+    assert len(taking) == 1 + len(ADVISOR.book.letters)
+    for operation in taking:
+        shown = operation["requestBody"]["content"]["application/json"]["example"]
+        facts = shown.get("facts", shown)
+        assert (facts["days_overdue"], facts["as_of"], facts["hardship"]) == (7, "2026-11-29", "long_term")
 
 
 @pytest.mark.parametrize(

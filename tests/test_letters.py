@@ -11,27 +11,36 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import jsonschema
 import pytest
 from conftest import ARTICLE_CASE, line_of
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import Environment, meta
 from markupsafe import escape
+from openapi_spec_validator import validate
 
 from kb.advisor import Advisor, load_checked, shipped_rules
 from kb.compiler import compile_rules, letter_rule
 from kb.facts import AdviceRequest
 from kb.letters.render import BLANK, documents, render
+from kb.letters.request import letter_request
+from kb.letters.templates import CONTEXT
 from kb.letters.word import DOCX_TYPE, EAST_ASIAN_FONT, as_docx
 from kb.loader import RulesError, load_texts, read_folder
 from kb.model import RuleBook
 from kb.reference import fired_rules
 from kb.verify import letters as letters_check
 from kb.verify import lint
+from kb.verify.regions import condition_facts
 from kb.verify.scenarios import Expected, unmet
+from kb.wording import describe
 from webapi import create_app
+from webapi.openapi import openapi_document
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 RULES = Path(__file__).resolve().parent.parent / "rules"
+DETAIL_WORDS = "a text (at most 16,000 characters) or a number"
 KINDS = (
     "hardship_statement",
     "stop_third_party_contact",
@@ -324,6 +333,71 @@ def test_bad_bodies_are_400_naming_the_field(client: FlaskClient, body: Any, fie
     assert field in [e["field"] for e in response.get_json()["errors"]]
 
 
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {**ARTICLE_CASE, "hardship": "some", "colour": "red"},
+        {**ARTICLE_CASE, "harassment_kinds": ["threats", "shouting", "whispers"]},
+        {**ARTICLE_CASE, "harassment": False, "as_of": "2101-01-01"},
+        {"days_overdue": -1},
+    ],
+)
+def test_facts_are_refused_in_the_words_of_advise(client: FlaskClient, facts: dict[str, Any]) -> None:
+    advised = client.post("/advise", json=facts).get_json()["errors"]
+    refused = post(client, "hardship_statement", {"facts": facts}).get_json()["errors"]
+    assert refused == [{"field": f"facts.{e['field']}", "message": e["message"]} for e in advised]
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ("[]", [("body", "the body must be a JSON object")]),
+        ({"facts": []}, [("facts", "must be a JSON object")]),
+        ({"facts": ARTICLE_CASE, "details": []}, [("details", "Input should be an object")]),
+        (
+            {"facts": ARTICLE_CASE, "details": {"lender": True, "plan": None}},
+            [(f"details.{name}", DETAIL_WORDS) for name in ("lender", "plan")],
+        ),
+        (
+            {"facts": ARTICLE_CASE, "colour": "red"},
+            [("colour", "unknown field; the fields are: facts, details, lang, format")],
+        ),
+    ],
+)
+def test_a_refused_body_names_each_field_once(
+    client: FlaskClient, body: Any, errors: list[tuple[str, str]]
+) -> None:
+    response = post(client, "hardship_statement", body)
+    assert response.status_code == 400
+    assert [(e["field"], e["message"]) for e in response.get_json()["errors"]] == errors
+
+
+def test_a_detail_the_kind_does_not_take_is_400_whether_or_not_the_letter_fits(
+    client: FlaskClient, book: RuleBook
+) -> None:
+    takes = "this letter takes: " + ", ".join(book.letters["payment_order_objection"].fields)
+    for facts in (PAYMENT_ORDER_CASE, ARTICLE_CASE):  # the objection fits the first only
+        body = {"facts": facts, "details": {"court": "Example Court", "lender": "Example Co."}}
+        response = post(client, "payment_order_objection", body)
+        assert response.status_code == 400
+        assert response.get_json()["errors"] == [{"field": "details.lender", "message": takes}]
+    taken = post(client, "hardship_statement", {"facts": ARTICLE_CASE, "details": {"lender": "Example Co."}})
+    assert taken.status_code == 200  # a kind with that field takes it
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_takes_the_details_its_template_fills_in(book: RuleBook, kind: str) -> None:
+    letter = book.letters[kind]
+    model = letter_request(book, kind)
+    details = model.model_json_schema()["$defs"][model.model_fields["details"].annotation.__name__]
+    assert list(details["properties"]) == list(letter.fields)
+    assert details["additionalProperties"] is False
+    for lang in ("zh", "en"):
+        used = meta.find_undeclared_variables(Environment().parse(letter.body(lang))) - CONTEXT
+        assert used == set(letter.fields), lang
+    assert letter_request(book, kind) is model  # built once per declaration of the fields
+
+
 def test_not_json_is_415(client: FlaskClient) -> None:
     assert post(client, "hardship_statement", "x", content_type="text/plain").status_code == 415
     assert client.get("/letters/hardship_statement").status_code == 405
@@ -394,6 +468,103 @@ def test_lint_reports_a_letter_that_fits_no_one() -> None:
         "letter 'identity_theft_statement' fits no valid borrower on any date"
     ]
     assert [f for f in lint(load_texts(texts), (letters_check,)).findings if f.kind == "letter"] == []
+
+
+# ---- the OpenAPI document: each kind of the loaded rules, its details and an example that works ----
+
+
+def openapi(client: FlaskClient) -> dict[str, Any]:
+    return client.get("/openapi.json").get_json()
+
+
+def operation(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    return document["paths"][f"/letters/{kind}"]["post"]
+
+
+def request_schema(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The request body's schema of a kind's operation, resolvable on its own."""
+    content = operation(document, kind)["requestBody"]["content"]["application/json"]
+    return {**content["schema"], "components": document["components"]}
+
+
+def details_schema(document: dict[str, Any], kind: str) -> dict[str, Any]:
+    schemas = document["components"]["schemas"]
+    letter = schemas[request_schema(document, kind)["$ref"].rsplit("/", 1)[1]]
+    return schemas[letter["properties"]["details"]["$ref"].rsplit("/", 1)[1]]
+
+
+def test_openapi_names_the_kinds_of_the_loaded_rules(client: FlaskClient, book: RuleBook) -> None:
+    document = openapi(client)
+    validate(document)
+    schemas = document["components"]["schemas"]
+    assert schemas["LetterKind"]["enum"] == list(book.letters)
+    assert schemas["DocumentOut"]["properties"]["kind"] == {"$ref": "#/components/schemas/LetterKind"}
+    letters = {path for path in document["paths"] if path.startswith("/letters/")}
+    assert letters == {f"/letters/{kind}" for kind in book.letters}
+
+
+def test_openapi_follows_an_edit_of_the_letters() -> None:
+    texts = letters_texts()
+    del texts["letters/identity_theft_statement.yaml"]
+    name = "letters/hardship_statement.yaml"
+    field = '      employer:\n        label: {zh: "工作单位", en: "your employer"}\n'
+    texts[name] = texts[name].replace("    fields:\n", "    fields:\n" + field, 1)
+    book = load_texts(texts)
+    document = openapi_document("0", book)
+    validate(document)
+    kinds = document["components"]["schemas"]["LetterKind"]["enum"]
+    assert kinds == list(book.letters) and len(kinds) == len(KINDS) - 1
+    assert "identity_theft_statement" not in kinds
+    assert "/letters/identity_theft_statement" not in document["paths"]
+    details = details_schema(document, "hardship_statement")
+    assert list(details["properties"])[:2] == ["employer", "lender"]
+    assert details["properties"]["employer"]["description"] == "your employer (工作单位)"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_shows_the_details_its_template_fills_in(
+    client: FlaskClient, book: RuleBook, kind: str
+) -> None:
+    document = openapi(client)
+    post_letter = operation(document, kind)
+    assert post_letter["operationId"] == "postLetters" + "".join(w.capitalize() for w in kind.split("_"))
+    letter = book.letters[kind]
+    details = details_schema(document, kind)
+    used = meta.find_undeclared_variables(Environment().parse(letter.body("en"))) - CONTEXT
+    assert set(details["properties"]) == used
+    assert list(details["properties"]) == list(letter.fields)
+    assert details["additionalProperties"] is False and "required" not in details
+    for name, field in letter.fields.items():
+        shown = details["properties"][name]
+        assert shown["description"] == f"{field.label.en} ({field.label.zh})"
+        assert [option["type"] for option in shown["anyOf"]] == ["string", "number", "integer"]
+        assert f"- `{name}`: {field.label.en} ({field.label.zh})" in post_letter["description"]
+    assert describe(book, letter.when, "en") in post_letter["description"]
+    assert letter.title.en in post_letter["summary"] and letter.title.zh in post_letter["summary"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_has_the_readme_case_as_an_example_that_gives_the_letter(
+    client: FlaskClient, book: RuleBook, kind: str
+) -> None:
+    document = openapi(client)
+    example = operation(document, kind)["requestBody"]["content"]["application/json"]["example"]
+    validator = jsonschema.Draft202012Validator(request_schema(document, kind))
+    assert not list(validator.iter_errors(example))
+    # the README case, changed only in facts the letter's condition reads
+    readme, facts = {**ARTICLE_CASE, "lang": "en"}, example["facts"]
+    changed = {name for name in readme.keys() | facts.keys() if readme.get(name) != facts.get(name)}
+    assert changed <= condition_facts(book, book.letters[kind].when)
+    response = post(client, kind, example)
+    assert response.status_code == 200, response.get_json()
+    text = response.get_data(as_text=True)
+    assert example["details"] and all(str(value) in text for value in example["details"].values())
+    # a detail the kind does not take: refused by the document and by the service alike
+    unknown = {**example, "details": {**example["details"], "nickname": "x"}}
+    assert list(validator.iter_errors(unknown))
+    refused = post(client, kind, unknown)
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["details.nickname"]
 
 
 # ---- the review pages ----

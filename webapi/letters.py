@@ -11,11 +11,12 @@ from pydantic import ValidationError
 from werkzeug.exceptions import NotFound, UnsupportedMediaType
 
 from kb.advisor import Advisor
-from kb.letters.render import DetailsError, DoesNotFit
-from kb.letters.request import DOCX_TYPE, LetterRequest, letter_field_errors
+from kb.facts import field_errors
+from kb.letters.render import DoesNotFit
+from kb.letters.request import DOCX_TYPE, letter_fields, letter_request
 from kb.wording import describe
 from webapi.advise import _is_json
-from webapi.problems import problem_response
+from webapi.problems import problem_response, refused
 
 blueprint = Blueprint("letters", __name__)
 PRIVATE = {"Cache-Control": "no-store"}
@@ -30,11 +31,10 @@ def letter(kind: str) -> Response:
         raise UnsupportedMediaType()
     body = request.get_data(cache=False)  # past MAX_CONTENT_LENGTH this raises 413
     try:
-        asked = LetterRequest.model_validate_json(body)
+        # the kind's own model: an unknown detail is refused here, whether or not the letter fits
+        asked = letter_request(advisor.book, kind).model_validate_json(body)
     except ValidationError as error:
-        errors = letter_field_errors(error)
-        names = ", ".join(e["field"] for e in errors)
-        return problem_response(400, "Bad Request", f"The request was refused: {names}.", errors)
+        return refused(field_errors(error, letter_fields(advisor.book, kind)))
     try:
         rendered = advisor.letter(kind, asked.facts, dict(asked.details), asked.lang)
     except DoesNotFit as refusal:
@@ -44,8 +44,6 @@ def letter(kind: str) -> Response:
         detail += f"It needs: {needs}."
         errors = [{"field": "facts", "message": f"not met: {words}"} for words in refusal.unmet]
         return problem_response(422, "Unprocessable Content", detail, errors)
-    except DetailsError as refused:
-        return problem_response(400, "Bad Request", "The request was refused: details.", refused.errors)
     if asked.format == "docx":
         from kb.letters.word import as_docx  # python-docx is loaded on the first Word letter only
 

@@ -99,8 +99,12 @@ def openapi() -> Response:
     if "overdue_advisor_openapi" not in extensions:  # built on first use: serving needs none of it
         from webapi.openapi import openapi_document
 
-        extensions["overdue_advisor_openapi"] = openapi_document(__version__)
-    return jsonify(extensions["overdue_advisor_openapi"])
+        book = extensions["overdue_advisor"].book
+        extensions["overdue_advisor_openapi"] = openapi_document(__version__, book)
+    # in the document's own order, not sorted: fields as the models declare them (the required
+    # first, a letter's details as the letter uses them), paths as listed
+    document = current_app.json.dumps(extensions["overdue_advisor_openapi"], sort_keys=False)
+    return Response(document, mimetype="application/json")
 
 
 @blueprint.get("/docs")

@@ -1,14 +1,25 @@
-"""The OpenAPI 3.1 document, filled from the pydantic models that validate and answer."""
+"""The OpenAPI 3.1 document, filled from the pydantic models that validate and answer, and from the
+loaded rules: each letter kind is an operation of its own, with the details it takes."""
 
 from __future__ import annotations
 
+import json
+from itertools import chain
 from typing import Any
 
+from pydantic import ValidationError
 from pydantic.json_schema import models_json_schema
 
-from kb.answer import Answer
+from kb.answer import Answer, letter_url
+from kb.compiler import letter_rule
 from kb.facts import DIAGRAM_PATH, AdviceRequest
-from kb.letters.request import DOCX_TYPE, LetterRequest
+from kb.letters.render import documents
+from kb.letters.request import DETAIL_WORDS, DOCX_TYPE, letter_request
+from kb.model import RuleBook
+from kb.reference import holds
+from kb.verify.analysis import Analysis, TooLarge
+from kb.verify.regions import condition_facts
+from kb.wording import describe
 from webapi.problems import Problem
 
 REF = "#/components/schemas/{model}"
@@ -134,13 +145,13 @@ def _operation_id(path: str, method: str) -> str:
     return method + "".join(p[:1].upper() + p[1:] for p in parts)
 
 
-def _with_examples(document: dict[str, Any]) -> dict[str, Any]:
+def _with_examples(document: dict[str, Any], book: RuleBook) -> dict[str, Any]:
     paths = document["paths"]
     paths["/advise"]["post"]["requestBody"]["content"]["application/json"]["example"] = README_CASE
-    letter = {"facts": README_CASE, "details": {"borrower_name": "Wang Fang"}, "lang": "en", "format": "text"}
-    paths["/letters/{kind}"]["post"]["requestBody"]["content"]["application/json"]["example"] = letter
-    for parameter in paths["/letters/{kind}"]["post"]["parameters"]:
-        parameter["example"] = "hardship_statement"
+    for kind, letter in book.letters.items():
+        details = {name: field.example.en for name, field in letter.fields.items() if field.example}
+        example = {"facts": _letter_case(book, kind), "details": details, "lang": "en", "format": "text"}
+        paths[letter_url(kind)]["post"]["requestBody"]["content"]["application/json"]["example"] = example
     for parameter in paths[DIAGRAM_PATH]["get"]["parameters"]:
         parameter["example"] = README_CASE
     for path, operations in paths.items():
@@ -150,21 +161,110 @@ def _with_examples(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def openapi_document(package_version: str) -> dict[str, Any]:
-    return _with_examples(_document(package_version))
+def _letter_case(book: RuleBook, kind: str) -> dict[str, Any]:
+    """The README case, changed where the letter needs it to fit: the facts its condition reads
+    taken from the first region lint finds it fits (else that region's whole example), so that
+    trying an operation's example gives the letter instead of a 422."""
+    letter = book.letters[kind]
+    reads = condition_facts(book, letter.when)
+    analysis = Analysis(book)
+    try:
+        regions = analysis.regions(reads, analysis.domain.periods(()))
+    except TooLarge:  # lint reports it; the example stays the README case
+        regions = []
+    fitting = [r.example for r in regions if analysis.domain.holds(letter.when, r.example)]
+    changed = (README_CASE | {name: value for name, value in e.items() if name in reads} for e in fitting)
+    for case in chain([README_CASE], changed, ({**e, "lang": "en"} for e in fitting)):
+        try:
+            request = AdviceRequest.model_validate_json(json.dumps(case))
+        except ValidationError:
+            continue
+        if holds(book, letter.when, book.derive(request.facts(), request.day())):
+            return dict(case)
+    return dict(README_CASE)
 
 
-def _document(package_version: str) -> dict[str, Any]:
-    _, schemas = models_json_schema(
+def openapi_document(package_version: str, book: RuleBook) -> dict[str, Any]:
+    """The document for the loaded rules: its letter kinds, each with the details it takes."""
+    return _with_examples(_document(package_version, book), book)
+
+
+def _letter_operations(book: RuleBook, refs: dict[str, str]) -> dict[str, Any]:
+    """One operation per letter kind, each with its own request model: a client sees every kind,
+    when it is offered and the details it fills in, and a generated client gets one typed call each."""
+    paths = {}
+    for kind in documents(book, {letter_rule(k) for k in book.letters}):  # most urgent first
+        letter = book.letters[kind]
+        lines = [
+            f"Offered when: {describe(book, letter.when, 'en')}. Facts that do not meet this are "
+            "answered 422, naming what is not met.",
+            "",
+        ]
+        if letter.limit is not None:
+            lines += [
+                f"Time limit: {letter.limit.days} days from the day the paper was served "
+                "(`facts.served_days_ago`).",
+                "",
+            ]
+        lines.append(
+            f"The details it fills in, under `details`, each {DETAIL_WORDS} and each optional (one "
+            "left out is a visible blank to fill by hand); any other name is refused with 400:"
+        )
+        lines += [f"- `{name}`: {field.label.en} ({field.label.zh})" for name, field in letter.fields.items()]
+        paths[letter_url(kind)] = {
+            "post": {
+                "summary": f"Letter: {letter.title.en} ({letter.title.zh})",
+                "description": "\n".join(lines),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": refs[kind]}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "The letter, ready to sign, as text or a .docx (`format`); "
+                        "never stored or logged; a detail not given is a visible blank",
+                        "content": {"text/plain; charset=utf-8": {}, DOCX_TYPE: {}},
+                    },
+                    "400": _problem(
+                        "A field is missing, unknown, mistyped or out of range; `errors` names each "
+                        "(`facts.<name>`, `details.<name>`)"
+                    ),
+                    "413": _problem("The body is larger than 64 KiB"),
+                    "415": _problem("The body is not sent as JSON"),
+                    "422": _problem(
+                        "The letter does not fit these facts; `detail` says which condition fails"
+                    ),
+                },
+            }
+        }
+    return paths
+
+
+def _letter_kinds(book: RuleBook) -> dict[str, Any]:
+    kinds = ", ".join(f"`{kind}` ({letter.title.en})" for kind, letter in book.letters.items())
+    return {
+        "type": "string",
+        "enum": list(book.letters),
+        "description": f"A letter kind of the loaded rules; `POST /letters/<kind>` writes it: {kinds}.",
+    }
+
+
+def _document(package_version: str, book: RuleBook) -> dict[str, Any]:
+    letters = {kind: letter_request(book, kind) for kind in book.letters}
+    found, schemas = models_json_schema(
         [
             (AdviceRequest, "validation"),
-            (LetterRequest, "validation"),
+            *((model, "validation") for model in letters.values()),
             (Answer, "serialization"),
             (Problem, "serialization"),
         ],
         ref_template=REF,
     )
     _as_strict_as_the_validator(schemas["$defs"]["AdviceRequest"])
+    if letters:
+        schemas["$defs"]["LetterKind"] = _letter_kinds(book)
+        schemas["$defs"]["DocumentOut"]["properties"]["kind"] = {"$ref": REF.format(model="LetterKind")}
+    refs = {kind: found[(model, "validation")]["$ref"] for kind, model in letters.items()}
     plain = {"application/json": {"schema": {"type": "object"}}}
     return {
         "openapi": "3.1.0",
@@ -173,7 +273,9 @@ def _document(package_version: str) -> dict[str, Any]:
             "version": package_version,
             "description": (
                 "Advice for a borrower in mainland China whose online loan is overdue: what to do "
-                "next, why, and on which law it rests. Every text in zh or en."
+                "next, why, and on which law it rests. Every text in zh or en. Each letter kind of "
+                "the loaded rules (`LetterKind`) is an operation of its own, `POST /letters/<kind>`, "
+                "listing the details it fills in."
             ),
         },
         "paths": {
@@ -201,40 +303,7 @@ def _document(package_version: str) -> dict[str, Any]:
                     },
                 }
             },
-            "/letters/{kind}": {
-                "post": {
-                    "summary": "A letter that fits the facts, ready to sign, as text or .docx "
-                    "(never stored or logged)",
-                    "parameters": [
-                        {
-                            "name": "kind",
-                            "in": "path",
-                            "required": True,
-                            "description": "a letter kind, as an answer's documents name it",
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {"schema": {"$ref": REF.format(model="LetterRequest")}}
-                        },
-                    },
-                    "responses": {
-                        "200": {
-                            "description": "The letter; a detail not given is a visible blank",
-                            "content": {"text/plain; charset=utf-8": {}, DOCX_TYPE: {}},
-                        },
-                        "400": _problem("A field is missing, unknown, mistyped or out of range"),
-                        "404": _problem("No letter of that kind"),
-                        "413": _problem("The body is larger than 64 KiB"),
-                        "415": _problem("The body is not sent as JSON"),
-                        "422": _problem(
-                            "The letter does not fit these facts; `detail` says which condition fails"
-                        ),
-                    },
-                }
-            },
+            **_letter_operations(book, refs),
             "/healthz": {
                 "get": {
                     "summary": "Liveness",

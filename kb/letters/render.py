@@ -15,6 +15,7 @@ from typing import Any
 
 from kb.compiler import letter_rule
 from kb.conditions import All, Condition
+from kb.letters.request import UNKNOWN_DETAIL
 from kb.letters.templates import compiled
 from kb.model import Lang, RuleBook
 from kb.reference import holds
@@ -106,10 +107,8 @@ def check_details(book: RuleBook, kind: str, details: Mapping[str, Any]) -> None
     fields = book.letters[kind].fields
     unknown = [name for name in details if name not in fields]
     if unknown:
-        allowed = ", ".join(fields) or "none"
-        raise DetailsError(
-            [{"field": f"details.{name}", "message": f"this letter takes: {allowed}"} for name in unknown]
-        )
+        message = UNKNOWN_DETAIL.format(", ".join(fields) or "none")
+        raise DetailsError([{"field": f"details.{name}", "message": message} for name in unknown])
 
 
 def day_words(day: date, lang: Lang) -> str:

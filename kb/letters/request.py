@@ -1,18 +1,29 @@
-"""The body of `POST /letters/<kind>` (and of `overdue-advisor letter`), validated strictly."""
+"""The body of `POST /letters/<kind>` (and of `overdue-advisor letter`), validated strictly.
+
+Each kind takes its own details: `letter_request` narrows `details` to the fields the kind declares
+in rules/letters/, so that one model both refuses an unknown detail (400, with the body's other
+faults, before the letter is fitted to the facts) and describes the kind in /openapi.json.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from typing_extensions import TypedDict
 
-from kb.facts import AdviceRequest
-from kb.model import Lang
+from kb.facts import REQUEST_FIELDS, AdviceRequest, Fields
+from kb.model import Lang, LetterField, RuleBook
 
 Detail = Annotated[str, Field(max_length=16000)] | Annotated[float, Field(allow_inf_nan=False)] | int
 
 # the media type of a Word file (kept here so that naming it imports no docx library)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# what a refused detail may be, said of any refused value in `details`
+DETAIL_WORDS = "a text (at most 16,000 characters) or a number"
+# what is said of a detail the letter does not take ({} is its fields, comma-separated)
+UNKNOWN_DETAIL = "this letter takes: {}"
 
 
 class LetterRequest(BaseModel):
@@ -24,8 +35,8 @@ class LetterRequest(BaseModel):
     details: dict[Annotated[str, Field(max_length=64)], Detail] = Field(
         default_factory=dict,
         description=(
-            "Names, numbers and dates to fill in, by field name (see the review pages for each "
-            "kind's fields). A field left out is a visible blank to fill by hand."
+            "Names, numbers and dates to fill in, by field name (each kind's fields are in its own "
+            "request model). A field left out is a visible blank to fill by hand."
         ),
     )
     lang: Lang = Field(default="zh", description="Language of the letter.")
@@ -34,30 +45,49 @@ class LetterRequest(BaseModel):
     )
 
 
-def letter_field_errors(error: ValidationError) -> list[dict[str, str]]:
-    """Each refused field, named by its path (`facts.hardship`, `details.court`), and what is allowed."""
-    out: dict[str, str] = {}
-    for item in error.errors(include_url=False):
-        loc = [str(step) for step in item["loc"]]
-        kind = item["type"]
-        if loc[:1] == ["details"] and len(loc) > 1:
-            field = f"details.{loc[1]}"
-            message = "a text (at most 16,000 characters) or a number"
-        else:
-            inner = loc[:1] == ["facts"] and len(loc) > 1
-            field = ".".join(loc[:2]) if inner else (loc[0] if loc else "body")
-            allowed = AdviceRequest.model_fields if inner else LetterRequest.model_fields
-            if kind == "missing":
-                message = "required"
-            elif kind == "extra_forbidden":
-                message = f"unknown field; the fields are: {', '.join(allowed)}"
-            elif kind == "json_invalid":
-                message = f"not valid JSON: {item['msg'].removeprefix('Invalid JSON: ')}"
-            elif kind == "model_type":
-                message = "must be a JSON object"
-            else:
-                message = item["msg"].removeprefix("Value error, ")
-                if inner and len(loc) > 2:
-                    message = f"item {loc[2]}: {message}"
-        out.setdefault(field, message)
-    return [{"field": field, "message": message} for field, message in out.items()]
+def letter_request(book: RuleBook, kind: str) -> type[LetterRequest]:
+    """The body a letter kind takes: a LetterRequest whose `details` are the kind's fields only."""
+    return _letter_request(kind, tuple(book.letters[kind].fields.items()))
+
+
+@lru_cache(maxsize=64)
+def _letter_request(kind: str, fields: tuple[tuple[str, LetterField], ...]) -> type[LetterRequest]:
+    # keyed by the lawyers' declaration of the fields, as compiled templates are by their text
+    name = "".join(word[:1].upper() + word[1:] for word in kind.split("_"))
+    details: Any = TypedDict(
+        f"{name}Details",
+        {
+            field_name: Annotated[
+                Detail,
+                Field(
+                    description=f"{field.label.en} ({field.label.zh})",
+                    examples=[field.example.en] if field.example else None,
+                ),
+            ]
+            for field_name, field in fields
+        },
+        total=False,
+    )
+    details.__pydantic_config__ = ConfigDict(strict=True, extra="forbid")
+    model: type[LetterRequest] = create_model(
+        f"{name}Letter",
+        __base__=LetterRequest,
+        __doc__=f"The body of POST /letters/{kind}: the facts, the details to fill in, language and format.",
+        details=(
+            details,
+            Field(
+                default_factory=dict,
+                description=(
+                    "The details this letter fills in, by name, each a text or a number; any left "
+                    "out is a visible blank to fill by hand."
+                ),
+            ),
+        ),
+    )
+    return model
+
+
+def letter_fields(book: RuleBook, kind: str) -> Fields:
+    """The fields of a letter kind's body, for the words of a refusal (kb.facts.field_errors)."""
+    details = Fields(tuple(book.letters[kind].fields), unknown=UNKNOWN_DETAIL, value=DETAIL_WORDS)
+    return Fields(tuple(LetterRequest.model_fields), inner={"facts": REQUEST_FIELDS, "details": details})
