@@ -103,7 +103,9 @@ class NextStageOut(_Out):
 
 class Summary(_Out):
     headline: str
-    first_steps: list[str] = Field(description="ids of at most three actions to do first")
+    first_steps: list[str] = Field(
+        description="ids of at most three actions to do first: look each up in `actions` by its `id`"
+    )
     reassurance: list[str]
     deadlines: list[DeadlineOut]
     next_stage: NextStageOut | None

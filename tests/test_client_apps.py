@@ -113,6 +113,29 @@ def test_openapi_has_operation_ids_and_the_readme_case(app: Flask) -> None:
         assert (facts["days_overdue"], facts["as_of"], facts["hardship"]) == (7, "2026-11-29", "long_term")
 
 
+def test_openapi_shows_the_readme_answer_and_the_contract_version(app: Flask) -> None:
+    """A developer reading /docs sees what the README case really answers, and which contract."""
+    client = app.test_client()
+    document = client.get("/openapi.json").get_json()
+    content = document["paths"]["/advise"]["post"]
+    asked = content["requestBody"]["content"]["application/json"]["example"]
+    shown = content["responses"]["200"]["content"]["application/json"]["example"]
+    assert shown == client.post("/advise", json=asked).get_json()
+    assert shown["summary"]["first_steps"] and set(shown["summary"]["first_steps"]) <= {
+        item["id"] for item in shown["actions"]
+    }
+    assert document["info"]["version"] == client.get("/version").get_json()["api_version"] == "1.1"
+
+
+def test_a_letter_that_does_not_fit_says_why_in_whole_sentences(app: Flask) -> None:
+    facts = {"days_overdue": 100, "harassment": False, "hardship": "none", "credit_reported": "yes"}
+    refused = app.test_client().post("/letters/payment_order_objection", json={"facts": facts})
+    problem = refused.get_json()
+    assert refused.status_code == 422
+    assert problem["detail"].endswith(".") and "…" not in problem["detail"]
+    assert "Not met: received a payment order" in problem["detail"]
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

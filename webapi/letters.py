@@ -14,7 +14,6 @@ from kb.advisor import Advisor
 from kb.facts import field_errors
 from kb.letters.render import DoesNotFit
 from kb.letters.request import DOCX_TYPE, letter_fields, letter_request
-from kb.wording import describe
 from webapi.advise import _is_json
 from webapi.problems import problem_response, refused
 
@@ -38,10 +37,9 @@ def letter(kind: str) -> Response:
     try:
         rendered = advisor.letter(kind, asked.facts, dict(asked.details), asked.lang)
     except DoesNotFit as refusal:
-        needs = describe(advisor.book, advisor.book.letters[kind].when, "en")
-        # what is not met first: the whole condition can be longer than a problem's detail may be
-        detail = f"The letter '{kind}' does not fit these facts. Not met: {'; '.join(refusal.unmet)}. "
-        detail += f"It needs: {needs}."
+        # what is not met, whole; the letter's full condition is in its operation's description in
+        # /openapi.json (appended here, it could pass a problem's length and be cut mid-sentence)
+        detail = f"The letter '{kind}' does not fit these facts. Not met: {'; '.join(refusal.unmet)}."
         errors = [{"field": "facts", "message": f"not met: {words}"} for words in refusal.unmet]
         return problem_response(422, "Unprocessable Content", detail, errors)
     if asked.format == "docx":

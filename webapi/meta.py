@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -97,10 +98,11 @@ def glossary() -> Response:
 def openapi() -> Response:
     extensions = current_app.extensions
     if "overdue_advisor_openapi" not in extensions:  # built on first use: serving needs none of it
-        from webapi.openapi import openapi_document
+        from webapi.openapi import README_CASE, openapi_document
 
-        book = extensions["overdue_advisor"].book
-        extensions["overdue_advisor_openapi"] = openapi_document(__version__, book)
+        advisor = extensions["overdue_advisor"]
+        readme = json.loads(advisor.advise_bytes(AdviceRequest.model_validate_json(json.dumps(README_CASE))))
+        extensions["overdue_advisor_openapi"] = openapi_document(__version__, advisor.book, readme)
     # in the document's own order, not sorted: fields as the models declare them (the required
     # first, a letter's details as the letter uses them), paths as listed
     document = current_app.json.dumps(extensions["overdue_advisor_openapi"], sort_keys=False)

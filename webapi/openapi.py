@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic.json_schema import models_json_schema
 
-from kb.answer import Answer, letter_url
+from kb.answer import API_VERSION, Answer, letter_url
 from kb.compiler import letter_rule
 from kb.facts import DIAGRAM_PATH, AdviceRequest
 from kb.letters.render import documents
@@ -184,9 +184,16 @@ def _letter_case(book: RuleBook, kind: str) -> dict[str, Any]:
     return dict(README_CASE)
 
 
-def openapi_document(package_version: str, book: RuleBook) -> dict[str, Any]:
-    """The document for the loaded rules: its letter kinds, each with the details it takes."""
-    return _with_examples(_document(package_version, book), book)
+def openapi_document(
+    package_version: str, book: RuleBook, readme_answer: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The document for the loaded rules: its letter kinds, each with the details it takes; with
+    `readme_answer` (the answer to README_CASE), that answer is the example of /advise's 200."""
+    document = _with_examples(_document(package_version, book), book)
+    if readme_answer is not None:
+        answered = document["paths"]["/advise"]["post"]["responses"]["200"]["content"]["application/json"]
+        answered["example"] = readme_answer
+    return document
 
 
 def _letter_operations(book: RuleBook, refs: dict[str, str]) -> dict[str, Any]:
@@ -270,12 +277,14 @@ def _document(package_version: str, book: RuleBook) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "overdue-advisor",
-            "version": package_version,
+            # the contract's version, as `api_version` in every answer; the package's is below
+            "version": API_VERSION,
             "description": (
                 "Advice for a borrower in mainland China whose online loan is overdue: what to do "
                 "next, why, and on which law it rests. Every text in zh or en. Each letter kind of "
                 "the loaded rules (`LetterKind`) is an operation of its own, `POST /letters/<kind>`, "
-                "listing the details it fills in."
+                "listing the details it fills in. Show `summary` first: `first_steps` are ids of "
+                f"`actions`; `deadlines` count the days left. Server package {package_version}."
             ),
         },
         "paths": {
