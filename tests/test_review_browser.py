@@ -298,3 +298,45 @@ def test_the_law_catalogue_filters_as_you_type(server: str, desktop: Page) -> No
     desktop.fill("#law-filter", "")
     expect(desktop.locator("section.law-entry:visible")).to_have_count(total)
     assert problems == []
+
+
+# one page of each kind, with the longest ids the shipped rules have (a long id is one unbroken word)
+PHONE_PAGES = [
+    "/review",
+    "/review/tree",
+    "/review/questions/legal_action",
+    "/review/rules/arbitration_set_aside_2017_law_revision_adopted",
+    "/review/advice/first_time_borrower_protect_record",
+    "/review/laws",
+    "/review/letters",
+]
+
+
+def _fill_readme_case(page: Page) -> None:
+    """The README's example case, typed into the "try a case" form and sent."""
+    page.fill("input[data-field='days_overdue']", CASE["days_overdue"])
+    page.select_option("select[data-field='harassment']", "true")
+    page.check("fieldset[data-field='harassment_kinds'] input[value='contacts_third_parties']")
+    page.select_option("select[data-field='hardship']", CASE["hardship"])
+    page.select_option("select[data-field='credit_reported']", CASE["credit_reported"])
+    page.select_option("select[data-field='first_time_borrower']", "true")
+    page.fill("input[data-field='as_of']", "2026-11-29")
+    page.click("#case-form button[type='submit']")
+
+
+def _scroll_width(page: Page) -> int:
+    return int(page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_review_page_is_wider_than_a_phone(server: str, phone: Page, lang: str) -> None:
+    problems = _problems(phone)
+    for url in PHONE_PAGES:
+        phone.goto(f"{server}{url}?lang={lang}")
+        assert _scroll_width(phone) <= PHONE["width"], url
+    phone.goto(f"{server}/review/case?lang={lang}")
+    _fill_readme_case(phone)
+    expect(phone.locator("#case-path svg")).to_be_visible(timeout=20_000)
+    expect(phone.locator("#case-answer-body .counterfactuals")).to_be_visible(timeout=20_000)
+    assert _scroll_width(phone) <= PHONE["width"], "/review/case with an answer"
+    assert problems == []
