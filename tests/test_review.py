@@ -343,10 +343,9 @@ def test_a_rule_page_shows_what_the_branch_adds_to_the_summary() -> None:
     html = shipped.get("/review/rules/safety_risk?lang=en").get_data(as_text=True)
     section = html[html.index("What it adds to the summary") :]
     assert rule.headline and book.headlines[rule.headline].text("en") in section
-    assert [book.advice[a].title("en") for a in rule.first_steps] == [
-        book.advice["safety_first"].title("en")
-    ]
-    assert f"<li>{book.advice['safety_first'].title('en')}</li>" in section.split("</ol>")[0]
+    assert [book.advice[a].title("en") for a in rule.first_steps] == [book.advice["safety_first"].title("en")]
+    first = section.split("</ol>")[0]
+    assert f'<li><a href="#advice-safety_first">{book.advice["safety_first"].title("en")}</a></li>' in first
     for rid in rule.reassurance:
         assert book.reassurance[rid].text("en") in section
     placed = next(p for p in book.rules if p.rule.deadlines and p.rule.urgency)
@@ -356,3 +355,47 @@ def test_a_rule_page_shows_what_the_branch_adds_to_the_summary() -> None:
         assert book.deadlines[did].what("zh") in court
     quiet = shipped.get("/review/rules/everyone?lang=en").get_data(as_text=True)
     assert "What it adds to the summary" not in quiet
+
+
+def test_a_rule_page_puts_the_summary_before_the_advice_and_the_branch_urgency_on_its_cards() -> None:
+    """On a phone the summary is read first; an item's card says the urgency this branch gives it."""
+    from kb.advisor import Advisor
+
+    advisor = Advisor.from_folder()
+    book = advisor.book
+    shipped = create_app(advisor=advisor).test_client()
+    for lang, summary, advice in (
+        ("zh", "它在摘要中加入的内容", "增加的建议"),
+        ("en", "What it adds to the summary", "Advice it adds"),
+    ):
+        html = shipped.get(f"/review/rules/judgment_appeal_passed?lang={lang}").get_data(as_text=True)
+        assert (
+            html.index(f"<h2>{summary}</h2>")
+            < html.index(f"<h2>{advice}</h2>")
+            < html.index('class="advice ')
+        )
+    raised = book.questions["harassment_kinds"].branches["hk_contacts_third_parties"].urgency
+    assert (
+        raised == {"third_party_contact": "now"} and book.advice["third_party_contact"].urgency == "this_week"
+    )
+    html = shipped.get("/review/rules/hk_contacts_third_parties").get_data(as_text=True)
+    card = html[html.index('id="advice-third_party_contact"') :]
+    card = card[: card.index("</section>")]
+    assert '紧迫程度: <span class="urgency branch-urgency">今天就做（此分支提高）</span>' in card
+    assert "本周内" not in card
+    # an item the branch leaves alone shows its own urgency, unmarked
+    other = next(
+        aid
+        for aid in book.questions["harassment_kinds"].branches["hk_contacts_third_parties"].advice
+        if aid != "third_party_contact"
+    )
+    card = html[html.index(f'id="advice-{other}"') :]
+    own = {"now": "今天就做", "this_week": "本周内", "later": "之后"}[book.advice[other].urgency]
+    assert f'紧迫程度: <span class="urgency">{own}</span>' in card[: card.index("</section>")]
+    english = shipped.get("/review/rules/hk_contacts_third_parties?lang=en").get_data(as_text=True)
+    assert "now (today), raised on this branch" in english
+    # the summary's raised item links to its card below
+    assert '<a href="#advice-third_party_contact">' in english
+    # the advice page itself keeps the item's own urgency: a branch may raise it
+    page = shipped.get("/review/advice/third_party_contact?lang=en").get_data(as_text=True)
+    assert "this week (a branch may raise it)" in page

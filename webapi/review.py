@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +32,7 @@ from kb.diagram.render import audit_set, render
 from kb.facts import AdviceRequest, today_in_china
 from kb.letters.render import documents
 from kb.letters.render import render as render_letter
-from kb.model import ALWAYS_IN_FORCE, Lang, Law, Rule, RuleBook
+from kb.model import ALWAYS_IN_FORCE, URGENCIES, Lang, Law, Rule, RuleBook
 from kb.reference import holds
 from kb.verify.analysis import Analysis
 from kb.verify.regions import condition_facts
@@ -109,6 +109,8 @@ _UI: dict[Lang, dict[str, str]] = {
         "urgency_now": "今天就做",
         "urgency_this_week": "本周内",
         "urgency_later": "之后",
+        "urgency_raised": "{urgency}（此分支提高）",
+        "urgency_lowered": "{urgency}（此分支降低）",
         "steps": "步骤",
         "citations": "依据",
         "practice": "实务建议，不引用法条。",
@@ -214,6 +216,8 @@ _UI: dict[Lang, dict[str, str]] = {
         "urgency_now": "now (today)",
         "urgency_this_week": "this week",
         "urgency_later": "later",
+        "urgency_raised": "{urgency}, raised on this branch",
+        "urgency_lowered": "{urgency}, lowered on this branch",
         "steps": "Steps",
         "citations": "Legal basis",
         "practice": "Practical guidance: it rests on no article.",
@@ -298,10 +302,11 @@ class AdviceView:
     kind: str
     title: str
     priority: int
-    urgency: str  # the item's own urgency, in words
+    urgency: str  # the item's own urgency in words; on a rule's page, the urgency its branch gives it
     steps: tuple[str, ...]
     citations: tuple[CitationView, ...]
     practice: str | None  # the practice label, worded to agree with the citations; None: not practice
+    branch_urgency: bool = False  # the urgency shown is the branch's, not the item's own
 
 
 @dataclass(frozen=True)
@@ -346,10 +351,10 @@ class BranchSummaryView:
     """What a branch puts into the summary of every answer that takes it, and the urgency it raises."""
 
     headline: str | None
-    first_steps: tuple[str, ...]
+    first_steps: tuple[tuple[str, str], ...]  # (advice id, title)
     reassurance: tuple[str, ...]
     deadlines: tuple[str, ...]
-    raised: tuple[tuple[str, str], ...]  # (item title, urgency label)
+    raised: tuple[tuple[str, str, str], ...]  # (advice id, title, urgency label)
 
     def __bool__(self) -> bool:
         return bool(self.headline or self.first_steps or self.reassurance or self.deadlines or self.raised)
@@ -468,7 +473,9 @@ def rule_view(
         question=question,
         condition=describe(book, rule.when, lang),
         in_force=_dates(rule.in_force, lang),
-        advice=tuple(advice_view(book, advice_id, lang) for advice_id in rule.advice),
+        advice=tuple(
+            on_branch(book, rule, advice_view(book, advice_id, lang), lang) for advice_id in rule.advice
+        ),
         contacts=tuple(
             ContactView(
                 book.contacts[cid].name(lang),
@@ -482,15 +489,26 @@ def rule_view(
     )
 
 
+def on_branch(book: RuleBook, rule: Rule, view: AdviceView, lang: Lang) -> AdviceView:
+    """An advice card as a branch gives it: with the urgency the branch sets, where it differs."""
+    level = rule.urgency.get(view.id)
+    own = book.advice[view.id].urgency
+    if level is None or level == own:
+        return view
+    ui = _UI[lang]
+    key = "urgency_raised" if URGENCIES.index(level) < URGENCIES.index(own) else "urgency_lowered"
+    return replace(view, urgency=ui[key].format(urgency=ui[f"urgency_{level}"]), branch_urgency=True)
+
+
 def branch_summary(book: RuleBook, rule: Rule, lang: Lang) -> BranchSummaryView:
     ui = _UI[lang]
     return BranchSummaryView(
         headline=book.headlines[rule.headline].text(lang) if rule.headline else None,
-        first_steps=tuple(book.advice[aid].title(lang) for aid in rule.first_steps),
+        first_steps=tuple((aid, book.advice[aid].title(lang)) for aid in rule.first_steps),
         reassurance=tuple(book.reassurance[rid].text(lang) for rid in rule.reassurance),
         deadlines=tuple(book.deadlines[did].what(lang) for did in rule.deadlines),
         raised=tuple(
-            (book.advice[aid].title(lang), ui[f"urgency_{level}"]) for aid, level in rule.urgency.items()
+            (aid, book.advice[aid].title(lang), ui[f"urgency_{level}"]) for aid, level in rule.urgency.items()
         ),
     )
 
