@@ -399,3 +399,42 @@ def test_a_rule_page_puts_the_summary_before_the_advice_and_the_branch_urgency_o
     # the advice page itself keeps the item's own urgency: a branch may raise it
     page = shipped.get("/review/advice/third_party_contact?lang=en").get_data(as_text=True)
     assert "this week (a branch may raise it)" in page
+
+
+def test_the_case_page_carries_the_summary_and_urgency_words_in_its_language(client: FlaskClient) -> None:
+    """case.js draws the answer's summary and each item's urgency with the page's words, which the
+    page hands it as data-* attributes (its policy allows no inline script)."""
+    english = client.get("/review/case?lang=en").get_data(as_text=True)
+    answer = english[english.index('<section id="case-answer"') :]
+    answer = answer[: answer.index(">")]
+    for attribute in (
+        'data-summary="Summary (what the borrower sees first)"',
+        'data-first-steps="First steps"',
+        'data-reassurance="Reassurance"',
+        'data-deadlines="Deadlines"',
+        'data-days-left="{n} days left (until {date})"',
+        'data-days-left-one="{n} day left (until {date})"',
+        'data-days-passed="passed {n} days ago (the last day was {date})"',
+        'data-next-stage="Next stage"',
+        'data-urgency-now="now (today)"',
+        'data-urgency-this-week="this week"',
+        'data-urgency-later="later"',
+    ):
+        assert attribute in answer, attribute
+    chinese = client.get("/review/case").get_data(as_text=True)
+    for attribute in (
+        'data-summary="摘要（借款人最先看到的）"',
+        'data-days-left="还剩 {n} 天（截至 {date}）"',
+        'data-days-passed="已过 {n} 天（最后一天是 {date}）"',
+        'data-urgency-now="今天就做"',
+        'data-urgency-this-week="本周内"',
+        'data-urgency-later="之后"',
+    ):
+        assert attribute in chinese, attribute
+
+
+def test_the_case_script_sets_texts_as_text_never_as_html(client: FlaskClient) -> None:
+    script = client.get("/review/static/case.js").get_data(as_text=True)
+    assert "textContent" in script and "createTextNode" in script
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function("):
+        assert sink not in script, sink
