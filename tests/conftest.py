@@ -106,14 +106,16 @@ CLI = Path(sys.executable).parent / "overdue-advisor"
 
 
 @contextmanager
-def running_server(log: Path, workers: int = 2) -> Iterator[str]:
-    """The production server, as `overdue-advisor serve` starts it on a free port; its base URL."""
+def running_server(log: Path, workers: int = 2, rules: Path | None = None) -> Iterator[str]:
+    """The production server, as `overdue-advisor serve` starts it on a free port (with the shipped
+    rules, or those in `rules`); its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [str(CLI), "serve", "--port", str(port), "--workers", str(workers)],
+            [str(CLI), "serve", "--port", str(port), "--workers", str(workers)]
+            + (["--rules", str(rules)] if rules else []),
             stdout=sink,
             stderr=subprocess.STDOUT,
         )

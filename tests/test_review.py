@@ -343,10 +343,9 @@ def test_a_rule_page_shows_what_the_branch_adds_to_the_summary() -> None:
     html = shipped.get("/review/rules/safety_risk?lang=en").get_data(as_text=True)
     section = html[html.index("What it adds to the summary") :]
     assert rule.headline and book.headlines[rule.headline].text("en") in section
-    assert [book.advice[a].title("en") for a in rule.first_steps] == [
-        book.advice["safety_first"].title("en")
-    ]
-    assert f"<li>{book.advice['safety_first'].title('en')}</li>" in section.split("</ol>")[0]
+    assert [book.advice[a].title("en") for a in rule.first_steps] == [book.advice["safety_first"].title("en")]
+    first = section.split("</ol>")[0]
+    assert f'<li><a href="#advice-safety_first">{book.advice["safety_first"].title("en")}</a></li>' in first
     for rid in rule.reassurance:
         assert book.reassurance[rid].text("en") in section
     assert rule.others_at_most == "this_week"
@@ -358,3 +357,86 @@ def test_a_rule_page_shows_what_the_branch_adds_to_the_summary() -> None:
         assert book.deadlines[did].what("zh") in court
     quiet = shipped.get("/review/rules/everyone?lang=en").get_data(as_text=True)
     assert "What it adds to the summary" not in quiet
+
+
+def test_a_rule_page_puts_the_summary_before_the_advice_and_the_branch_urgency_on_its_cards() -> None:
+    """On a phone the summary is read first; an item's card says the urgency this branch gives it."""
+    from kb.advisor import Advisor
+
+    advisor = Advisor.from_folder()
+    book = advisor.book
+    shipped = create_app(advisor=advisor).test_client()
+    for lang, summary, advice in (
+        ("zh", "它在摘要中加入的内容", "增加的建议"),
+        ("en", "What it adds to the summary", "Advice it adds"),
+    ):
+        html = shipped.get(f"/review/rules/judgment_appeal_passed?lang={lang}").get_data(as_text=True)
+        assert (
+            html.index(f"<h2>{summary}</h2>")
+            < html.index(f"<h2>{advice}</h2>")
+            < html.index('class="advice ')
+        )
+    raised = book.questions["harassment_kinds"].branches["hk_contacts_third_parties"].urgency
+    assert (
+        raised == {"third_party_contact": "now"} and book.advice["third_party_contact"].urgency == "this_week"
+    )
+    html = shipped.get("/review/rules/hk_contacts_third_parties").get_data(as_text=True)
+    card = html[html.index('id="advice-third_party_contact"') :]
+    card = card[: card.index("</section>")]
+    assert '紧迫程度: <span class="urgency branch-urgency">今天就做（此分支提高）</span>' in card
+    assert "本周内" not in card
+    # an item the branch leaves alone shows its own urgency, unmarked
+    other = next(
+        aid
+        for aid in book.questions["harassment_kinds"].branches["hk_contacts_third_parties"].advice
+        if aid != "third_party_contact"
+    )
+    card = html[html.index(f'id="advice-{other}"') :]
+    own = {"now": "今天就做", "this_week": "本周内", "later": "之后"}[book.advice[other].urgency]
+    assert f'紧迫程度: <span class="urgency">{own}</span>' in card[: card.index("</section>")]
+    english = shipped.get("/review/rules/hk_contacts_third_parties?lang=en").get_data(as_text=True)
+    assert "now (today), raised on this branch" in english
+    # the summary's raised item links to its card below
+    assert '<a href="#advice-third_party_contact">' in english
+    # the advice page itself keeps the item's own urgency: a branch may raise it
+    page = shipped.get("/review/advice/third_party_contact?lang=en").get_data(as_text=True)
+    assert "this week (a branch may raise it)" in page
+
+
+def test_the_case_page_carries_the_summary_and_urgency_words_in_its_language(client: FlaskClient) -> None:
+    """case.js draws the answer's summary and each item's urgency with the page's words, which the
+    page hands it as data-* attributes (its policy allows no inline script)."""
+    english = client.get("/review/case?lang=en").get_data(as_text=True)
+    answer = english[english.index('<section id="case-answer"') :]
+    answer = answer[: answer.index(">")]
+    for attribute in (
+        'data-summary="Summary (what the borrower sees first)"',
+        'data-first-steps="First steps"',
+        'data-reassurance="Reassurance"',
+        'data-deadlines="Deadlines"',
+        'data-days-left="{n} days left (until {date})"',
+        'data-days-left-one="{n} day left (until {date})"',
+        'data-days-passed="passed {n} days ago (the last day was {date})"',
+        'data-next-stage="Next stage"',
+        'data-urgency-now="now (today)"',
+        'data-urgency-this-week="this week"',
+        'data-urgency-later="later"',
+    ):
+        assert attribute in answer, attribute
+    chinese = client.get("/review/case").get_data(as_text=True)
+    for attribute in (
+        'data-summary="摘要（借款人最先看到的）"',
+        'data-days-left="还剩 {n} 天（截至 {date}）"',
+        'data-days-passed="已过 {n} 天（最后一天是 {date}）"',
+        'data-urgency-now="今天就做"',
+        'data-urgency-this-week="本周内"',
+        'data-urgency-later="之后"',
+    ):
+        assert attribute in chinese, attribute
+
+
+def test_the_case_script_sets_texts_as_text_never_as_html(client: FlaskClient) -> None:
+    script = client.get("/review/static/case.js").get_data(as_text=True)
+    assert "textContent" in script and "createTextNode" in script
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function("):
+        assert sink not in script, sink

@@ -298,3 +298,203 @@ def test_the_law_catalogue_filters_as_you_type(server: str, desktop: Page) -> No
     desktop.fill("#law-filter", "")
     expect(desktop.locator("section.law-entry:visible")).to_have_count(total)
     assert problems == []
+
+
+# one page of each kind, with the longest ids the shipped rules have (a long id is one unbroken word)
+PHONE_PAGES = [
+    "/review",
+    "/review/tree",
+    "/review/questions/legal_action",
+    "/review/rules/arbitration_set_aside_2017_law_revision_adopted",
+    "/review/advice/first_time_borrower_protect_record",
+    "/review/laws",
+    "/review/letters",
+]
+
+
+def _fill_readme_case(page: Page) -> None:
+    """The README's example case, typed into the "try a case" form and sent."""
+    page.fill("input[data-field='days_overdue']", CASE["days_overdue"])
+    page.select_option("select[data-field='harassment']", "true")
+    page.check("fieldset[data-field='harassment_kinds'] input[value='contacts_third_parties']")
+    page.select_option("select[data-field='hardship']", CASE["hardship"])
+    page.select_option("select[data-field='credit_reported']", CASE["credit_reported"])
+    page.select_option("select[data-field='first_time_borrower']", "true")
+    page.fill("input[data-field='as_of']", "2026-11-29")
+    page.click("#case-form button[type='submit']")
+
+
+def _scroll_width(page: Page) -> int:
+    return int(page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_review_page_is_wider_than_a_phone(server: str, phone: Page, lang: str) -> None:
+    problems = _problems(phone)
+    for url in PHONE_PAGES:
+        phone.goto(f"{server}{url}?lang={lang}")
+        assert _scroll_width(phone) <= PHONE["width"], url
+    phone.goto(f"{server}/review/case?lang={lang}")
+    _fill_readme_case(phone)
+    expect(phone.locator("#case-path svg")).to_be_visible(timeout=20_000)
+    expect(phone.locator("#case-answer-body .counterfactuals")).to_be_visible(timeout=20_000)
+    assert _scroll_width(phone) <= PHONE["width"], "/review/case with an answer"
+    _fill_payment_order_case(phone, served_days_ago=10)
+    expect(phone.locator("#case-answer-body .deadlines .when")).to_be_visible(timeout=20_000)
+    expect(phone.locator("#case-path svg")).to_be_visible(timeout=20_000)
+    assert _scroll_width(phone) <= PHONE["width"], "/review/case with a deadline"
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.locator("#case-answer").scroll_into_view_if_needed()
+    phone.screenshot(path=str(ARTIFACTS / f"review-case-summary-390x844-{lang}.png"))
+    assert problems == []
+
+
+# the urgency of an item, as the case page words it
+URGENCY_WORDS = {
+    "en": {"now": "now (today)", "this_week": "this week", "later": "later"},
+    "zh": {"now": "今天就做", "this_week": "本周内", "later": "之后"},
+}
+PAYMENT_ORDER_CASE = {
+    "days_overdue": 120,
+    "harassment": False,
+    "hardship": "temporary",
+    "credit_reported": "yes",
+    "legal_action": "payment_order",
+    "as_of": "2026-11-29",
+}
+
+
+def _fill_payment_order_case(page: Page, served_days_ago: int) -> None:
+    """The README's payment-order case (the paper came `served_days_ago` days ago), sent."""
+    page.fill("input[data-field='days_overdue']", str(PAYMENT_ORDER_CASE["days_overdue"]))
+    page.select_option("select[data-field='harassment']", "false")
+    page.select_option("select[data-field='hardship']", str(PAYMENT_ORDER_CASE["hardship"]))
+    page.select_option("select[data-field='credit_reported']", str(PAYMENT_ORDER_CASE["credit_reported"]))
+    page.select_option("select[data-field='legal_action']", str(PAYMENT_ORDER_CASE["legal_action"]))
+    page.fill("input[data-field='served_days_ago']", str(served_days_ago))
+    page.fill("input[data-field='as_of']", str(PAYMENT_ORDER_CASE["as_of"]))
+    page.click("#case-form button[type='submit']")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_case_page_shows_the_summary_first_and_each_items_urgency(
+    server: str, page: Page, lang: str
+) -> None:
+    problems = _problems(page)
+    expected = requests.post(f"{server}/advise", json={**ARTICLE_CASE, "lang": lang}, timeout=10).json()
+    page.goto(f"{server}/review/case?lang={lang}")
+    _fill_readme_case(page)
+    summary = page.locator("#case-answer-body > .summary")
+    expect(summary.locator(".headline")).to_have_text(expected["summary"]["headline"], timeout=20_000)
+    # the summary comes first, before the stage and the items
+    assert page.locator("#case-answer-body > :first-child").get_attribute("class") == "summary"
+    titles = {item["id"]: item["title"] for item in expected["actions"]}
+    first = summary.locator(".first-steps a")
+    assert len(expected["summary"]["first_steps"]) >= 2
+    expect(first).to_have_text([titles[aid] for aid in expected["summary"]["first_steps"]])
+    assert [link.get_attribute("href") for link in first.all()] == [
+        f"#case-item-{aid}" for aid in expected["summary"]["first_steps"]
+    ]
+    expect(summary.locator(".reassurance li")).to_have_text(expected["summary"]["reassurance"])
+    assert expected["summary"]["reassurance"]
+    next_stage = expected["summary"]["next_stage"]
+    expect(summary.locator(".next-stage")).to_contain_text(next_stage["label"])
+    # every item, actions and what to avoid, with its urgency in the page's language
+    items = page.locator("#case-answer-body li[id^='case-item-']")
+    answer_items = expected["actions"] + expected["avoid"]
+    expect(items).to_have_count(len(answer_items))
+    shown = items.evaluate_all(
+        "items => items.map(i => [i.id, i.querySelector(':scope > .urgency').textContent])"
+    )
+    assert shown == [[f"case-item-{i['id']}", URGENCY_WORDS[lang][i["urgency"]]] for i in answer_items]
+    assert {item["urgency"] for item in answer_items} == {"now", "this_week", "later"}
+    # a first step's link leads to its action below
+    first.first.click()
+    assert page.evaluate("location.hash") == f"#case-item-{expected['summary']['first_steps'][0]}"
+    expect(page.locator(f"#case-item-{expected['summary']['first_steps'][0]}")).to_be_in_viewport()
+    ARTIFACTS.mkdir(exist_ok=True)
+    summary.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"review-case-summary-{lang}.png"))
+    assert problems == []
+
+
+def test_the_case_page_counts_a_payment_orders_deadline_in_days(server: str, page: Page) -> None:
+    problems = _problems(page)
+    page.goto(f"{server}/review/case?lang=en")
+    _fill_payment_order_case(page, served_days_ago=10)
+    expected = requests.post(
+        f"{server}/advise", json={**PAYMENT_ORDER_CASE, "served_days_ago": 10, "lang": "en"}, timeout=10
+    ).json()
+    (deadline,) = expected["summary"]["deadlines"]
+    assert (deadline["days_left"], deadline["date"]) == (5, "2026-12-04")
+    shown = page.locator(f"#case-deadline-{deadline['id']}")
+    expect(shown.locator(".when")).to_have_text("5 days left (until 2026-12-04)", timeout=20_000)
+    expect(shown.locator(".what")).to_have_text(deadline["what"])
+    expect(shown.locator(".after")).to_have_count(0)
+    expect(shown.locator(".cites a")).to_have_text(
+        [f"{c['law']} {c['article']}" for c in deadline["legal_basis"]]
+    )
+    # twenty days after the paper came, the limit has passed: what can still be done, in Chinese
+    page.goto(f"{server}/review/case?lang=zh")
+    _fill_payment_order_case(page, served_days_ago=20)
+    late = requests.post(
+        f"{server}/advise", json={**PAYMENT_ORDER_CASE, "served_days_ago": 20, "lang": "zh"}, timeout=10
+    ).json()["summary"]["deadlines"][0]
+    shown = page.locator(f"#case-deadline-{late['id']}")
+    expect(shown.locator(".when")).to_have_text("已过 5 天（最后一天是 2026-11-24）", timeout=20_000)
+    assert late["after"]
+    expect(shown.locator(".after")).to_have_text(late["after"])
+    assert problems == []
+
+
+HOSTILE = "<b id='kb-html'>bold?</b><img src=x id='kb-img'>"
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The shipped rules with HTML in a headline, a deadline, what to do after it and an advice title."""
+    import shutil
+
+    rules = tmp_path_factory.mktemp("hostile") / "rules"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "rules", rules)
+    edits = {
+        "summary_courts.yaml": [
+            "A payment order: paying or objecting",
+            "Pay or file a written objection",
+            "Once this has passed, a late objection",
+        ],
+    }
+    for name, starts in edits.items():
+        text = (rules / name).read_text(encoding="utf-8")
+        for start in starts:
+            assert text.count(f'en: "{start}') == 1, start
+            text = text.replace(f'en: "{start}', f'en: "{HOSTILE} {start}')
+        (rules / name).write_text(text, encoding="utf-8")
+    advice = next(
+        p for p in rules.glob("advice/*.yaml") if "object_to_payment_order:" in p.read_text("utf-8")
+    )
+    text = advice.read_text(encoding="utf-8")
+    block = text.index("object_to_payment_order:")
+    title = text.index('en: "', block)
+    advice.write_text(text[:title] + f'en: "{HOSTILE} ' + text[title + len('en: "') :], encoding="utf-8")
+    with running_server(tmp_path_factory.mktemp("hostile-server") / "gunicorn.log", 1, rules) as base:
+        yield base
+
+
+@pytest.mark.parametrize("served_days_ago", [10, 20])
+def test_the_case_page_shows_rule_texts_as_text(
+    hostile_server: str, page: Page, served_days_ago: int
+) -> None:
+    problems = _problems(page)
+    page.goto(f"{hostile_server}/review/case?lang=en")
+    _fill_payment_order_case(page, served_days_ago=served_days_ago)
+    body = page.locator("#case-answer-body")
+    expect(body.locator(".deadlines .what")).to_contain_text(HOSTILE, timeout=20_000)
+    if served_days_ago <= 15:  # in time: the edited headline and first step
+        expect(body.locator(".summary .headline")).to_contain_text(HOSTILE)
+        expect(body.locator(".first-steps a").first).to_contain_text(HOSTILE)
+        expect(body.locator("li[id^='case-item-'] > strong").first).to_contain_text(HOSTILE)
+    else:  # passed: what can still be done
+        expect(body.locator(".deadlines .after")).to_contain_text(HOSTILE)
+    assert body.locator("#kb-html, #kb-img, b, img").count() == 0
+    assert problems == []

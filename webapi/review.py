@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +32,7 @@ from kb.diagram.render import audit_set, render
 from kb.facts import AdviceRequest, today_in_china
 from kb.letters.render import documents
 from kb.letters.render import render as render_letter
-from kb.model import ALWAYS_IN_FORCE, Lang, Law, Rule, RuleBook
+from kb.model import ALWAYS_IN_FORCE, URGENCIES, Lang, Law, Rule, RuleBook
 from kb.reference import holds
 from kb.verify.analysis import Analysis
 from kb.verify.regions import condition_facts
@@ -109,6 +109,8 @@ _UI: dict[Lang, dict[str, str]] = {
         "urgency_now": "今天就做",
         "urgency_this_week": "本周内",
         "urgency_later": "之后",
+        "urgency_raised": "{urgency}（此分支提高）",
+        "urgency_lowered": "{urgency}（此分支降低）",
         "steps": "步骤",
         "citations": "依据",
         "practice": "实务建议，不引用法条。",
@@ -138,6 +140,17 @@ _UI: dict[Lang, dict[str, str]] = {
         "filter_none": "没有符合筛选的条目。",
         "submit": "获取建议",
         "answer": "建议",
+        "summary": "摘要（借款人最先看到的）",
+        "case_first_steps": "首先要做的",
+        "days_left": "还剩 {n} 天（截至 {date}）",
+        "days_left_one": "还剩 {n} 天（截至 {date}）",
+        "last_day_today": "今天是最后一天（{date}）",
+        "days_passed": "已过 {n} 天（最后一天是 {date}）",
+        "days_passed_one": "已过 {n} 天（最后一天是 {date}）",
+        "days_unknown": "从收到文书的次日起计算（没有填写收到文书已有几天）",
+        "next_stage": "下一阶段",
+        "next_stage_in": "{n} 天后：{label}",
+        "next_stage_in_one": "{n} 天后：{label}",
         "path": "在决策树中的路径",
         "stage": "逾期阶段",
         "trace": "适用的规则",
@@ -215,6 +228,8 @@ _UI: dict[Lang, dict[str, str]] = {
         "urgency_now": "now (today)",
         "urgency_this_week": "this week",
         "urgency_later": "later",
+        "urgency_raised": "{urgency}, raised on this branch",
+        "urgency_lowered": "{urgency}, lowered on this branch",
         "steps": "Steps",
         "citations": "Legal basis",
         "practice": "Practical guidance: it rests on no article.",
@@ -247,6 +262,17 @@ _UI: dict[Lang, dict[str, str]] = {
         "filter_none": "No entry matches the filter.",
         "submit": "Get the advice",
         "answer": "The advice",
+        "summary": "Summary (what the borrower sees first)",
+        "case_first_steps": "First steps",
+        "days_left": "{n} days left (until {date})",
+        "days_left_one": "{n} day left (until {date})",
+        "last_day_today": "today is the last day ({date})",
+        "days_passed": "passed {n} days ago (the last day was {date})",
+        "days_passed_one": "passed {n} day ago (the last day was {date})",
+        "days_unknown": "counted from the day after the paper arrived (days since it arrived not given)",
+        "next_stage": "Next stage",
+        "next_stage_in": "in {n} days: {label}",
+        "next_stage_in_one": "in {n} day: {label}",
         "path": "Its path through the tree",
         "stage": "Stage",
         "trace": "Rules applied",
@@ -300,10 +326,11 @@ class AdviceView:
     kind: str
     title: str
     priority: int
-    urgency: str  # the item's own urgency, in words
+    urgency: str  # the item's own urgency in words; on a rule's page, the urgency its branch gives it
     steps: tuple[str, ...]
     citations: tuple[CitationView, ...]
     practice: str | None  # the practice label, worded to agree with the citations; None: not practice
+    branch_urgency: bool = False  # the urgency shown is the branch's, not the item's own
 
 
 @dataclass(frozen=True)
@@ -348,10 +375,10 @@ class BranchSummaryView:
     """What a branch puts into the summary of every answer that takes it, and the urgency it raises."""
 
     headline: str | None
-    first_steps: tuple[str, ...]
+    first_steps: tuple[tuple[str, str], ...]  # (advice id, title)
     reassurance: tuple[str, ...]
     deadlines: tuple[str, ...]
-    raised: tuple[tuple[str, str], ...]  # (item title, urgency label)
+    raised: tuple[tuple[str, str, str], ...]  # (advice id, title, urgency label)
     others_at_most: str | None  # the urgency label every other item is lowered to
 
     def __bool__(self) -> bool:
@@ -472,7 +499,9 @@ def rule_view(
         question=question,
         condition=describe(book, rule.when, lang),
         in_force=_dates(rule.in_force, lang),
-        advice=tuple(advice_view(book, advice_id, lang) for advice_id in rule.advice),
+        advice=tuple(
+            on_branch(book, rule, advice_view(book, advice_id, lang), lang) for advice_id in rule.advice
+        ),
         contacts=tuple(
             ContactView(
                 book.contacts[cid].name(lang),
@@ -486,15 +515,26 @@ def rule_view(
     )
 
 
+def on_branch(book: RuleBook, rule: Rule, view: AdviceView, lang: Lang) -> AdviceView:
+    """An advice card as a branch gives it: with the urgency the branch sets, where it differs."""
+    level = rule.urgency.get(view.id)
+    own = book.advice[view.id].urgency
+    if level is None or level == own:
+        return view
+    ui = _UI[lang]
+    key = "urgency_raised" if URGENCIES.index(level) < URGENCIES.index(own) else "urgency_lowered"
+    return replace(view, urgency=ui[key].format(urgency=ui[f"urgency_{level}"]), branch_urgency=True)
+
+
 def branch_summary(book: RuleBook, rule: Rule, lang: Lang) -> BranchSummaryView:
     ui = _UI[lang]
     return BranchSummaryView(
         headline=book.headlines[rule.headline].text(lang) if rule.headline else None,
-        first_steps=tuple(book.advice[aid].title(lang) for aid in rule.first_steps),
+        first_steps=tuple((aid, book.advice[aid].title(lang)) for aid in rule.first_steps),
         reassurance=tuple(book.reassurance[rid].text(lang) for rid in rule.reassurance),
         deadlines=tuple(book.deadlines[did].what(lang) for did in rule.deadlines),
         raised=tuple(
-            (book.advice[aid].title(lang), ui[f"urgency_{level}"]) for aid, level in rule.urgency.items()
+            (aid, book.advice[aid].title(lang), ui[f"urgency_{level}"]) for aid, level in rule.urgency.items()
         ),
         others_at_most=ui[f"urgency_{rule.others_at_most}"] if rule.others_at_most else None,
     )

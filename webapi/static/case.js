@@ -1,5 +1,6 @@
-// The "try a case" form: sends the case to POST /advise, shows the answer and the tree with the
-// case's path (the SVG at the answer's diagram_url). Texts are set as text, never as HTML.
+// The "try a case" form: sends the case to POST /advise, shows the answer (its summary first, as
+// the borrower sees it) and the tree with the case's path (the SVG at the answer's diagram_url).
+// Every text from the answer is set as text (textContent, text nodes), never parsed as HTML.
 (function () {
   "use strict";
 
@@ -92,29 +93,60 @@
     });
   }
 
+  // A wording of the page with {name} placeholders filled in; the result is set as text.
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
+  // The page's word for a count: English has "1 day" and "2 days"; Chinese has one form for both.
+  function counted(words, key, n, values) {
+    var one = words[key + "One"];
+    return fill(Math.abs(n) === 1 && one ? one : words[key], values);
+  }
+
+  function itemId(id) {
+    return "case-item-" + id;
+  }
+
+  function urgencyTag(words, urgency) {
+    var names = { now: words.urgencyNow, this_week: words.urgencyThisWeek, later: words.urgencyLater };
+    var tag = element("span", names[urgency] || urgency, "urgency urgency-" + urgency);
+    tag.title = words.urgency;
+    return tag;
+  }
+
+  function cites(words, citations) {
+    var paragraph = element("p", words.citations + ": ", "cites");
+    citations.forEach(function (citation, index) {
+      if (index) {
+        paragraph.appendChild(document.createTextNode("; "));
+      }
+      var link = element("a", citation.law + " " + citation.article);
+      link.href = citation.source;
+      link.rel = "noopener noreferrer";
+      link.title = citation.summary;
+      paragraph.appendChild(link);
+    });
+    return paragraph;
+  }
+
   function items(words, title, entries) {
     var section = element("section");
     section.appendChild(element("h3", title));
     var list = element("ol");
     entries.forEach(function (entry) {
       var item = element("li");
+      item.id = itemId(entry.id);
       item.appendChild(element("strong", entry.title));
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(urgencyTag(words, entry.urgency));
       var steps = element("ul");
       entry.steps.forEach(function (step) { steps.appendChild(element("li", step)); });
       item.appendChild(steps);
       if (entry.legal_basis.length) {
-        var cites = element("p", words.citations + ": ", "cites");
-        entry.legal_basis.forEach(function (citation, index) {
-          if (index) {
-            cites.appendChild(document.createTextNode("; "));
-          }
-          var link = element("a", citation.law + " " + citation.article);
-          link.href = citation.source;
-          link.rel = "noopener noreferrer";
-          link.title = citation.summary;
-          cites.appendChild(link);
-        });
-        item.appendChild(cites);
+        item.appendChild(cites(words, entry.legal_basis));
       }
       list.appendChild(item);
     });
@@ -122,8 +154,80 @@
     return section;
   }
 
+  function deadlineWhen(words, deadline) {
+    var n = deadline.days_left;
+    if (n === null || n === undefined) {
+      return element("p", words.daysUnknown, "when");
+    }
+    var values = { n: Math.abs(n), date: deadline.date };
+    if (n > 0) {
+      return element("p", counted(words, "daysLeft", n, values), "when");
+    }
+    if (n === 0) {
+      return element("p", fill(words.lastDayToday, values), "when today");
+    }
+    return element("p", counted(words, "daysPassed", n, values), "when passed");
+  }
+
+  // The answer's summary, as the borrower sees it first: the headline, the first steps (each a
+  // link to its action below), reassurance, deadlines counted in days, the next stage.
+  function summary(words, answer) {
+    var found = answer.summary;
+    var section = element("section", null, "summary");
+    section.appendChild(element("h3", words.summary));
+    section.appendChild(element("p", found.headline, "headline"));
+    var titles = {};
+    answer.actions.forEach(function (action) { titles[action.id] = action.title; });
+    if (found.first_steps.length) {
+      section.appendChild(element("h4", words.firstSteps));
+      var steps = element("ol", null, "first-steps");
+      found.first_steps.forEach(function (id) {
+        var step = element("li");
+        var link = element("a", titles[id] || id);
+        link.href = "#" + itemId(id);
+        step.appendChild(link);
+        steps.appendChild(step);
+      });
+      section.appendChild(steps);
+    }
+    if (found.reassurance.length) {
+      section.appendChild(element("h4", words.reassurance));
+      var calm = element("ul", null, "reassurance");
+      found.reassurance.forEach(function (text) { calm.appendChild(element("li", text)); });
+      section.appendChild(calm);
+    }
+    if (found.deadlines.length) {
+      section.appendChild(element("h4", words.deadlines));
+      var limits = element("ul", null, "deadlines");
+      found.deadlines.forEach(function (deadline) {
+        var limit = element("li");
+        limit.id = "case-deadline-" + deadline.id;
+        limit.appendChild(element("span", deadline.what, "what"));
+        limit.appendChild(deadlineWhen(words, deadline));
+        if (deadline.after) {
+          limit.appendChild(element("p", deadline.after, "after"));
+        }
+        if (deadline.legal_basis.length) {
+          limit.appendChild(cites(words, deadline.legal_basis));
+        }
+        limits.appendChild(limit);
+      });
+      section.appendChild(limits);
+    }
+    if (found.next_stage) {
+      var next = found.next_stage;
+      section.appendChild(element(
+        "p",
+        words.nextStage + ": " + counted(words, "nextStageIn", next.in_days, { n: next.in_days, label: next.label }),
+        "next-stage"
+      ));
+    }
+    return section;
+  }
+
   function showAnswer(target, words, rulePage, answer) {
     target.replaceChildren();
+    target.appendChild(summary(words, answer));
     target.appendChild(element("p", words.stage + ": " + answer.stage.label, "stage"));
     target.appendChild(element("p", answer.stage.about, "hint"));
     target.appendChild(items(words, words.actions, answer.actions));
