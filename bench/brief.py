@@ -91,7 +91,8 @@ def report(name: str, advisor: Advisor, requests: list[AdviceRequest]) -> None:
                 f"{over} of {len(sizes)} over 6 KB"
             )
 
-        print(f"{name}, {lang}: {len(requests)} answers, items median {statistics.median(items)}, max {max(items)}")
+        middle = statistics.median(items)
+        print(f"{name}, {lang}: {len(requests)} answers, items median {middle}, max {max(items)}")
         print("  " + line("brief as sent:", sent))
         print("  " + line("brief gzip:   ", packed))
         print("  " + line("contract floor:", least))
