@@ -1,4 +1,6 @@
-"""Benchmark: `overdue-advisor diff` over the shipped rules, against themselves and a one-rule edit.
+"""Benchmark: `overdue-advisor diff` over the shipped rules, against themselves, a one-rule edit and
+an item's priority raised into the first steps (whole-answer changes: order pairs and first steps,
+the first steps joined over every question).
 
 Run: .venv/bin/python bench/diff.py [--rules DIR]   (aim: under 5 s each)
 """
@@ -18,7 +20,7 @@ from common import timed
 
 from kb.advisor import rules_dir
 from kb.loader import load_rules
-from kb.verify.diff import diff
+from kb.verify.diff import WHOLE_ANSWER, diff
 
 
 def main() -> None:
@@ -35,14 +37,26 @@ def main() -> None:
         # one rule gives one more item
         text = text.replace("advice: [stage_just_overdue]", "advice: [stage_just_overdue, list_all_loans]", 1)
         tree.write_text(text, encoding="utf-8")
-        new = load_rules(edited)
-    for name, other in (("itself", base), ("a one-rule edit", new)):
+        one_rule = load_rules(edited)
+        shutil.rmtree(edited)
+        shutil.copytree(folder, edited)
+        # the reassurance that overdue is not a crime, for today where collectors threaten, raised
+        # from priority 25 to 4: it comes before other actions and enters the first steps
+        courts = edited / "advice" / "courts.yaml"
+        text = courts.read_text(encoding="utf-8")
+        at = text.index("  overdue_is_not_a_crime:")
+        text = text[:at] + text[at:].replace("priority: 25\n", "priority: 4\n", 1)
+        courts.write_text(text, encoding="utf-8")
+        raised = load_rules(edited)
+    for name, other in (("itself", base), ("a one-rule edit", one_rule), ("a priority raised", raised)):
         start = time.perf_counter()
         report = diff(base, other)
         first = time.perf_counter() - start
         median = timed(lambda other=other: diff(base, other), 3)
+        whole = sum(change.question == WHOLE_ANSWER for change in report.changes)
         print(
-            f"diff against {name}: {len(report.changes)} change groups, {report.regions} regions, "
+            f"diff against {name}: {len(report.changes)} change groups ({whole} of whole answers), "
+            f"{report.regions} regions and {report.answer_regions:,} joined regions, "
             f"first run {first:.2f} s, median of 3 {median:.2f} s (aim < 5 s)"
         )
 

@@ -7,6 +7,11 @@ compared once. Each difference becomes a change group: which question and what c
 branches, advice, urgency, order, citation, contacts, summary, text), in how many of the
 question's regions, with one example request and the rules responsible in each version. Regions
 where nothing changes cost nothing but their evaluation.
+
+What an answer shows from several questions at once (the urgency shown on an item, the order of
+two items, the summary's first steps and headline) is compared afterwards on the regions of the
+questions it depends on, joined (kb/verify/answer_diff.py): those change groups are of the whole
+answer (question "answer"), counted in joined regions.
 """
 
 from __future__ import annotations
@@ -19,9 +24,24 @@ from typing import Any
 from kb.conditions import ALWAYS
 from kb.model import Advice, Question, RuleBook
 from kb.reference import holds
-from kb.verify.regions import Domain, in_force_cuts, question_cuts, question_facts
+from kb.verify import answer_diff
+from kb.verify.answer_diff import Row
+from kb.verify.regions import MAX_REGIONS, Domain, in_force_cuts, question_cuts, question_facts
 
-ANSWER_KINDS = ("stage", "branches", "advice", "urgency", "order", "citation", "contacts", "summary", "text")
+QUESTION_KINDS = (
+    "stage",
+    "branches",
+    "advice",
+    "urgency",
+    "order",
+    "citation",
+    "contacts",
+    "summary",
+    "text",
+)
+# what whole answers show that comes from several questions at once (kb/verify/answer_diff.py)
+WHOLE_ANSWER = "answer"
+ANSWER_KINDS = QUESTION_KINDS + answer_diff.KINDS
 
 
 @dataclass
@@ -35,9 +55,15 @@ class Change:
     example: Mapping[str, Any] | None = None
     base_rules: tuple[str, ...] = ()
     new_rules: tuple[str, ...] = ()
+    # a whole-answer change (question "answer"): the questions whose regions were joined and how
+    # many joined regions were compared; when `sampled` is not 0, `regions` were counted among that
+    # many regions drawn at random (the join was too large)
+    joined: tuple[str, ...] = ()
+    compared: int = 0
+    sampled: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "kind": self.kind,
             "question": self.question,
             "what": self.what,
@@ -46,6 +72,9 @@ class Change:
             "base_rules": list(self.base_rules),
             "new_rules": list(self.new_rules),
         }
+        if self.question == WHOLE_ANSWER:
+            found |= {"joined": list(self.joined), "compared": self.compared, "sampled": self.sampled}
+        return found
 
 
 @dataclass
@@ -55,6 +84,7 @@ class Report:
     changes: list[Change] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # differences no answer shows (labels, inputs)
     regions: int = 0
+    answer_regions: int = 0  # joined regions of several questions compared for whole answers
 
     @property
     def answers_change(self) -> bool:
@@ -66,17 +96,26 @@ class Report:
             "new": self.new,
             "answers_change": self.answers_change,
             "regions_compared": self.regions,
+            "answer_regions_compared": self.answer_regions,
             "changes": [change.as_json() for change in self.changes],
             "notes": self.notes,
         }
 
 
-def diff(base: RuleBook, new: RuleBook, base_name: str = "base", new_name: str = "new") -> Report:
+def diff(
+    base: RuleBook,
+    new: RuleBook,
+    base_name: str = "base",
+    new_name: str = "new",
+    limit: int = MAX_REGIONS,
+) -> Report:
+    """`limit`: the most partial regions a whole-answer join may keep at once before it samples."""
     report = Report(base_name, new_name)
     report.notes.extend(_input_notes(base, new))
     domain = Domain(new, also=base)
     changed_items = {aid: kinds for aid, kinds in _item_changes(base, new).items() if kinds}
     groups: dict[tuple[str, str, str], Change] = {}
+    rows: dict[str, list[Row]] = {}
     if _bands(base) != _bands(new):
         report.changes.append(Change("stage", "stage", "the stage bands changed", 0))
     for qid in dict.fromkeys([*base.questions, *new.questions]):
@@ -90,6 +129,7 @@ def diff(base: RuleBook, new: RuleBook, base_name: str = "base", new_name: str =
             example, day = region.example, region.day
             taken_base = _taken(base, old, example, day)
             taken_new = _taken(new, now, example, day)
+            rows.setdefault(qid, []).append(Row(region, (taken_base, taken_new)))
             differences = _differences(base, new, old, now, taken_base, taken_new, changed_items, day)
             for kind, what in differences:
                 key = (qid, kind, what)
@@ -107,7 +147,52 @@ def diff(base: RuleBook, new: RuleBook, base_name: str = "base", new_name: str =
     report.changes.extend(
         sorted(groups.values(), key=lambda c: (ANSWER_KINDS.index(c.kind), c.question, c.what))
     )
+    report.changes.extend(_whole_answers(base, new, domain, rows, report, limit))
     return report
+
+
+def _whole_answers(
+    base: RuleBook, new: RuleBook, domain: Domain, rows: Mapping[str, list[Row]], report: Report, limit: int
+) -> list[Change]:
+    """The changes in what whole answers show: shown urgency, order, first steps, headline."""
+    outcome = answer_diff.compare(base, new, domain, rows, limit)
+    report.answer_regions = outcome.regions
+    report.notes.extend(outcome.notes)
+    changes = []
+    for found in outcome.found:
+        shown = found.shown
+        example = domain.example(found.cells, found.period)
+        change = Change(
+            found.kind,
+            WHOLE_ANSWER,
+            f"{shown.what}, e.g. {shown.detail}" if shown.detail else shown.what,
+            found.regions,
+            example=example,
+            joined=found.joined,
+            compared=found.compared,
+            sampled=found.sampled,
+        )
+        if example is not None:
+            day = date.fromisoformat(example["as_of"])
+            change.base_rules = _naming(base, found.joined, shown.mentions, example, day)
+            change.new_rules = _naming(new, found.joined, shown.mentions, example, day)
+        changes.append(change)
+    return sorted(changes, key=lambda c: (ANSWER_KINDS.index(c.kind), -c.regions, c.what))
+
+
+def _naming(
+    book: RuleBook, joined: Iterable[str], ids: frozenset[str], example: Mapping[str, Any], day: date
+) -> tuple[str, ...]:
+    """The branches the example takes among the joined questions that give or name any of `ids`."""
+    found = []
+    for qid in joined:
+        question = book.questions.get(qid)
+        for rid in _taken(book, question, example, day):
+            assert question is not None
+            rule = question.branches[rid]
+            if ids & {*rule.advice, *rule.first_steps, rule.headline}:
+                found.append(f"{rid} ({rule.defined_at})")
+    return tuple(found)
 
 
 def _bands(book: RuleBook) -> tuple[Any, ...]:

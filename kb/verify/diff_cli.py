@@ -19,7 +19,7 @@ from jinja2 import Environment, select_autoescape
 from kb.advisor import rules_dir
 from kb.loader import RulesError, load_rules, load_texts
 from kb.model import RuleBook
-from kb.verify.diff import Report, diff
+from kb.verify.diff import WHOLE_ANSWER, Change, Report, diff
 
 RULES_IN_REPOSITORY = "rules"
 
@@ -91,8 +91,11 @@ def run(args: argparse.Namespace) -> int:
 def render_text(report: Report) -> str:
     lines = []
     for change in report.changes:
-        what = f"[{change.kind}] question '{change.question}': {change.what}"
-        lines.append(f"{what}: {change.regions} regions")
+        if change.question == WHOLE_ANSWER:
+            lines.append(f"[{change.kind}] whole answer: {change.what}: {count_words(change)}")
+        else:
+            what = f"[{change.kind}] question '{change.question}': {change.what}"
+            lines.append(f"{what}: {change.regions} regions")
         if change.base_rules or change.new_rules:
             lines.append(f"    base: {', '.join(change.base_rules) or '-'}")
             lines.append(f"    new:  {', '.join(change.new_rules) or '-'}")
@@ -100,11 +103,26 @@ def render_text(report: Report) -> str:
             lines.append(f"    example: {json.dumps(dict(change.example), ensure_ascii=False)}")
     lines.extend(f"[note] {note}" for note in report.notes)
     verdict = "answers change" if report.answers_change else "no answer changes"
+    joined = (
+        f" and {report.answer_regions:,} joined regions of whole answers" if report.answer_regions else ""
+    )
     lines.append(
         f"diff {report.base} → {report.new}: {len(report.changes)} change groups over "
-        f"{report.regions} regions compared: {verdict}"
+        f"{report.regions} regions compared{joined}: {verdict}"
     )
     return "\n".join(lines)
+
+
+def count_words(change: Change) -> str:
+    """How many regions a whole-answer change holds, of how many, joined over how many questions."""
+    share = f"{change.regions / change.compared:.2%}" if change.compared else "-"
+    if change.sampled:
+        return (
+            f"{change.regions:,} of {change.sampled:,} regions drawn at random ({share}) from the joined "
+            f"regions of {len(change.joined)} questions (too many to count exactly)"
+        )
+    joined = len(change.joined)
+    return f"{change.regions:,} of {change.compared:,} joined regions ({share}) of {joined} questions"
 
 
 _PAGE = """<!doctype html>
@@ -116,12 +134,17 @@ table{border-collapse:collapse;width:100%}
 td,th{border:1px solid #ccc;padding:.4em;vertical-align:top;text-align:left}
 code{font-size:13px;word-break:break-all}</style></head><body>
 <h1>{{ report.base }} → {{ report.new }}</h1>
-<p>{{ report.changes|length }} change groups over {{ report.regions }} regions compared:
+<p>{{ report.changes|length }} change groups over {{ report.regions }} regions compared{%
+if report.answer_regions %} and {{ "{:,}".format(report.answer_regions) }} joined regions of whole answers{%
+endif %}:
 <strong>{{ "answers change" if report.answers_change else "no answer changes" }}</strong>.</p>
 {% if report.changes %}<table><tr><th>kind</th><th>question</th><th>what</th><th>regions</th>
 <th>rules (base / new)</th><th>example request</th></tr>
-{% for c in report.changes %}<tr><td>{{ c.kind }}</td><td>{{ c.question }}</td><td>{{ c.what }}</td>
-<td>{{ c.regions }}</td><td>{{ c.base_rules|join(", ") or "-" }}<br>{{ c.new_rules|join(", ") or "-" }}</td>
+{% for c in report.changes %}<tr><td>{{ c.kind }}</td>
+{% if c.question == whole %}<td>whole answer<br><small>{{ c.joined|join(", ") }}</small></td>
+<td>{{ c.what }}</td><td>{{ count_words(c) }}</td>
+{% else %}<td>{{ c.question }}</td><td>{{ c.what }}</td><td>{{ c.regions }}</td>{% endif %}
+<td>{{ c.base_rules|join(", ") or "-" }}<br>{{ c.new_rules|join(", ") or "-" }}</td>
 <td><code>{{ c.example|tojson }}</code></td></tr>{% endfor %}</table>{% endif %}
 {% if report.notes %}<h2>Notes</h2><ul>{% for n in report.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
 </body></html>
@@ -130,4 +153,5 @@ code{font-size:13px;word-break:break-all}</style></head><body>
 
 def render_html(report: Report) -> str:
     environment = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    return environment.from_string(_PAGE).render(report=report)
+    page = environment.from_string(_PAGE)
+    return page.render(report=report, whole=WHOLE_ANSWER, count_words=count_words)
