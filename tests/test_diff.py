@@ -167,16 +167,12 @@ def test_dropping_a_branch_s_first_steps_is_a_summary_change(tmp_path: Path) -> 
     report = diff(load_rules(shipped_rules()), load_rules(folder))
     assert [(c.kind, c.question) for c in per_question(report)] == [("summary", "safety")]
     assert report.changes[0].example is not None and report.changes[0].example["safety_risk"] is True
-    # in whole answers: safety first, then, now, the most urgent actions for today
-    steps = whole_answer(report)
-    assert steps and {c.kind for c in steps} == {"first_steps"}
-    for change in steps:
-        assert change.example is not None and change.example["safety_risk"] is True
-        assert (
-            change.what.startswith("first steps gain [")
-            and "e.g. ['safety_first'] → ['safety_first', '" in change.what
-        )
-    assert sum(c.regions for c in steps) == steps[0].compared // 2  # every region at risk, and no other
+    # in whole answers nothing changes: the branch also caps everything else below today, so the
+    # crisis item is the only action for today and so the only first step either way
+    assert whole_answer(report) == []
+    example = AdviceRequest.model_validate_json(json.dumps({**report.changes[0].example, "lang": "en"}))
+    for book in (load_rules(shipped_rules()), load_rules(folder)):
+        assert Advisor(book).advise(example).summary.first_steps == ["safety_first"]
 
 
 def test_a_label_edit_changes_no_answer_and_an_added_input_is_a_note(tmp_path: Path) -> None:
@@ -354,8 +350,9 @@ def test_a_branch_urgency_changes_the_urgency_shown_and_the_order(tmp_path: Path
     assert kinds["effective_urgency"] == 1 and kinds["effective_order"] > 0
     [shown] = [c for c in whole_answer(report) if c.kind == "effective_urgency"]
     assert shown.what == "'insults_report' is shown as this_week → now"
-    # exact: every region of its only giver where the insults branch is taken
-    assert shown.joined == ("harassment_kinds",)
+    # exact: every region of its only giver where the insults branch is taken, with no safety
+    # risk (at risk, the crisis branch caps it at this week in both books)
+    assert shown.joined == ("safety", "harassment_kinds")
     table = Analysis(base).table("harassment_kinds")
     assert shown.regions == sum("hk_insults" in row.taken for row in table)
     orders = [c for c in whole_answer(report) if c.kind == "effective_order"]
@@ -488,15 +485,18 @@ def test_whole_answer_counts_are_exact(small_edit: RuleBook) -> None:
     [joined] = {c.joined for c in groups["headline"]}
     assert counted(groups["headline"]) == brute(base, new_rules, joined, heads)
 
-    for change in groups["effective_urgency"]:
-        item = change.what.split("'")[1]
+    by_item: dict[str, list[Change]] = {}
+    for change in groups["effective_urgency"]:  # one item can change two ways (a cap lowers it)
+        by_item.setdefault(change.what.split("'")[1], []).append(change)
+    for item, changes in by_item.items():
 
         def levels(old: list, new: list, item: str = item) -> list[str]:
             before, after = urgency_of(base, old).get(item), urgency_of(new_rules, new).get(item)
             shown = urgency_change(item, before, after) if before and after else None
             return [shown.what] if shown else []
 
-        assert brute(base, new_rules, change.joined, levels) == Counter({change.what: change.regions})
+        [joined] = {c.joined for c in changes}
+        assert brute(base, new_rules, joined, levels) == Counter({c.what: c.regions for c in changes})
 
     def inverted(old: list, new: list) -> list[str]:
         found = []
@@ -517,9 +517,11 @@ def test_whole_answer_counts_are_exact(small_edit: RuleBook) -> None:
     for change in groups["effective_order"]:
         first, second = change.what.split("'")[1], change.what.split("'")[3]
         assert brute(base, new_rules, change.joined, inverted)[change.what] == change.regions, change.what
+        capping = {qid for book in (base, new_rules) for qid, q in book.questions.items()
+                   if any(r.others_at_most for r in q.branches.values())}  # fmt: skip
         assert set(change.joined) <= set(givers(base, {first, second})) | set(
             givers(new_rules, {first, second})
-        )
+        ) | capping
     # no pair of items that some answer shows in another order is left out
     everything = brute(base, new_rules, base.questions, inverted)
     assert set(everything) == {c.what for c in groups["effective_order"]}
@@ -560,8 +562,13 @@ def test_each_whole_answer_property_folded_in_any_order_is_what_the_answer_shows
         assert FirstSteps.steps(folded[0]) == ids.first_steps, path
         assert (folded[1][2] if folded[1] else None) == headline(book, path)
         level = urgency_of(book, path).get(pair[0])
-        assert (None if folded[2] is None else URGENCIES[folded[2]]) == level
-        marks = folded[3]
+        found, cap = folded[2]  # the most urgent any giver gives, and the cap of the branches taken
+        shown = None if found is None else max(found, found if cap is None else cap)
+        assert (None if shown is None else URGENCIES[shown]) == level
+        marks = tuple(
+            None if mark is None else (max(mark[0], mark[0] if cap is None else cap), *mark[1:])
+            for mark, cap in zip(folded[3][:2], folded[3][2:], strict=True)
+        )
         if None not in marks and pair[0] in ids.actions and pair[1] in ids.actions:
             first = (
                 pair[0]
@@ -569,3 +576,21 @@ def test_each_whole_answer_property_folded_in_any_order_is_what_the_answer_shows
                 else pair[1]
             )
             assert first == min(pair, key=ids.actions.index)
+
+
+def test_dropping_the_crisis_cap_shows_items_for_today_again(tmp_path: Path) -> None:
+    """others_at_most lowers what other questions give: dropping it from the crisis branch is a
+    whole-answer change of the urgency shown, in at-risk answers only, as the real answers show."""
+    folder = copy_rules(tmp_path / "rules")
+    edit(folder, "tree.yaml", "        others_at_most: this_week\n", "", after="      safety_risk:")
+    base, new = load_rules(shipped_rules()), load_rules(folder)
+    report = diff(base, new)
+    shown = [c for c in report.changes if c.kind == "effective_urgency"]
+    lender = [c for c in shown if "'contact_lender_official' is shown as this_week → now" in c.what]
+    assert lender and all(c.example and c.example["safety_risk"] is True for c in shown)
+    example = AdviceRequest.model_validate_json(json.dumps({**lender[0].example, "lang": "en"}))
+    urgency = [
+        {i.id: i.urgency for i in Advisor(book).advise(example).actions}["contact_lender_official"]
+        for book in (base, new)
+    ]
+    assert urgency == ["this_week", "now"]

@@ -103,19 +103,44 @@ class Side:
         self.givers: dict[str, set[str]] = {}
         self.urgent_givers: dict[str, set[str]] = {}  # the questions that give an item for today
         self.keys: dict[str, set[tuple[int, int]]] = {}  # every (urgency, priority) an item can have
+        self.cappers: set[str] = set()  # questions with a branch that caps what others give
+        caps: set[int] = set()
         for qid, question in book.questions.items():
             for rule in question.branches.values():
+                if rule.others_at_most is not None:
+                    self.cappers.add(qid)
+                    caps.add(URGENCIES.index(rule.others_at_most))
                 for aid in rule.advice:
                     level = self.level(rule, aid)
                     self.givers.setdefault(aid, set()).add(qid)
                     if level == 0:
                         self.urgent_givers.setdefault(aid, set()).add(qid)
                     self.keys.setdefault(aid, set()).add((level, book.advice[aid].priority))
+        for keys in self.keys.values():  # a cap can lower an item to its urgency
+            keys |= {(cap, priority) for level, priority in list(keys) for cap in caps if cap > level}
         self._branches: dict[tuple[str, str], tuple[Any, ...]] = {}
 
     def level(self, rule: Any, aid: str) -> int:
         """An item's urgency on a branch, as an index into URGENCIES (0: now)."""
         return URGENCIES.index(rule.urgency.get(aid, self.book.advice[aid].urgency))
+
+    def cap(self, qid: str, taken: Sequence[str], aid: str) -> int | None:
+        """The lowest urgency the branches taken cap `aid` to (`others_at_most` of a branch that
+        does not give it), as an index into URGENCIES; None when none caps it."""
+        found = [
+            URGENCIES.index(rule.others_at_most)
+            for _, rule in self.rules(qid, taken)
+            if rule.others_at_most is not None and aid not in rule.advice
+        ]
+        return max(found, default=None)
+
+    def caps(self, qid: str, taken: Sequence[str]) -> tuple[tuple[int, frozenset[str]], ...]:
+        """The caps of the branches taken, each with the items its branch gives (which it spares)."""
+        return tuple(
+            (URGENCIES.index(rule.others_at_most), frozenset(rule.advice))
+            for _, rule in self.rules(qid, taken)
+            if rule.others_at_most is not None
+        )
 
     def rules(self, qid: str, taken: Sequence[str]) -> Iterator[tuple[tuple[int, int], Any]]:
         """The rules taken, each with its place in the tree."""
@@ -140,7 +165,7 @@ class Side:
                 for aid in rule.advice
             )
             head = (rule.headline, book.headlines[rule.headline].priority) if rule.headline else None
-            found = self._branches[qid, rid] = (items, rule.first_steps, head)
+            found = self._branches[qid, rid] = (items, rule.first_steps, head, rule.others_at_most)
         return found
 
 
@@ -198,6 +223,19 @@ def _least(state: Any, part: Any) -> Any:
     return part if state is None else state if part is None else min(state, part)
 
 
+def _most(state: Any, part: Any) -> Any:
+    return part if state is None else state if part is None else max(state, part)
+
+
+def _capped(level: int, cap: int | None) -> int:
+    """An urgency (index) lowered to a cap (index), if any."""
+    return level if cap is None else max(level, cap)
+
+
+def _cap_of(caps: Iterable[tuple[int, frozenset[str]]], aid: str) -> int | None:
+    return max((cap for cap, spared in caps if aid not in spared), default=None)
+
+
 def _mark(old: Any, new: Any) -> Any:
     """An item given twice, as (urgency, priority, kind, place): the more urgent, the first place."""
     if old is None or new is None:
@@ -206,28 +244,34 @@ def _mark(old: Any, new: Any) -> Any:
 
 
 class ShownUrgency(Property):
-    """The urgency shown on one item: the most urgent any branch taken gives it."""
+    """The urgency shown on one item: the most urgent any branch taken gives it, lowered to the
+    cap of any branch taken that caps what others give."""
 
     kind = "effective_urgency"
 
     def __init__(self, sides: tuple[Side, Side], item: str) -> None:
         super().__init__(sides)
         self.item = item
-        self.joined = _in_tree_order(sides, set().union(*(s.givers.get(item, set()) for s in sides)))
+        questions = set().union(*(s.givers.get(item, set()) | s.cappers for s in sides))
+        self.joined = _in_tree_order(sides, questions)
 
     def part_of(self, side: Side, qid: str, taken: Sequence[str]) -> Hashable:
         levels = [
             side.level(rule, self.item) for _, rule in side.rules(qid, taken) if self.item in rule.advice
         ]
-        return min(levels, default=None)
+        return min(levels, default=None), side.cap(qid, taken, self.item)
+
+    def start_of(self) -> Hashable:
+        return (None, None)
 
     def step_of(self, side: Side, state: Any, part: Any, remaining: frozenset[str]) -> Hashable:
-        return _least(state, part)
+        return _least(state[0], part[0]), _most(state[1], part[1])
 
     def compare(self, before: Any, after: Any) -> Shown | None:
-        if before is None or after is None:
+        if before[0] is None or after[0] is None:
             return None  # given in one book only: the question's advice change says so
-        return urgency_change(self.item, URGENCIES[before], URGENCIES[after])
+        old, new = (URGENCIES[_capped(level, cap)] for level, cap in (before, after))
+        return urgency_change(self.item, old, new)
 
 
 class PairOrder(Property):
@@ -240,7 +284,7 @@ class PairOrder(Property):
         super().__init__(sides)
         self.pair = (first, second)
         givers = set().union(*(s.givers.get(aid, set()) for s in sides for aid in self.pair))
-        self.joined = _in_tree_order(sides, givers)
+        self.joined = _in_tree_order(sides, givers | set().union(*(s.cappers for s in sides)))
 
     def part_of(self, side: Side, qid: str, taken: Sequence[str]) -> Hashable:
         marks: list[Any] = [None, None]
@@ -250,17 +294,22 @@ class PairOrder(Property):
                     advice = side.book.advice[aid]
                     place = (q, r, rule.advice.index(aid))
                     marks[i] = _mark(marks[i], (side.level(rule, aid), advice.priority, advice.kind, place))
-        return tuple(marks)
+        return (*marks, *(side.cap(qid, taken, aid) for aid in self.pair))
 
     def start_of(self) -> Hashable:
-        return (None, None)
+        return (None, None, None, None)
 
     def step_of(self, side: Side, state: Any, part: Any, remaining: frozenset[str]) -> Hashable:
-        return tuple(_mark(s, p) for s, p in zip(state, part, strict=True))
+        marks = tuple(_mark(s, p) for s, p in zip(state[:2], part[:2], strict=True))
+        return (*marks, *(_most(s, p) for s, p in zip(state[2:], part[2:], strict=True)))
 
     def compare(self, before: Any, after: Any) -> Shown | None:
-        if None in before or None in after:
+        if None in before[:2] or None in after[:2]:
             return None
+        before, after = (
+            tuple((_capped(m[0], cap), *m[1:]) for m, cap in zip(state[:2], state[2:], strict=True))
+            for state in (before, after)
+        )
         kinds = {mark[2] for mark in (*before, *after)}
         if len(kinds) != 1:
             return None  # the two are in different lists, or an item changed lists (an advice change)
@@ -308,41 +357,49 @@ class FirstSteps(Property):
                     items[aid] = _mark(
                         items.get(aid), (side.level(rule, aid), advice.priority, "", (q, r, k))
                     )
-        return named, tuple(sorted((aid, (m[0], m[1], m[3])) for aid, m in items.items()))
+        marks = tuple(sorted((aid, (m[0], m[1], m[3])) for aid, m in items.items()))
+        return named, marks, side.caps(qid, taken)
 
     def start_of(self) -> Hashable:
-        return (None, ())
+        return (None, (), ())
 
     def step_of(self, side: Side, state: Any, part: Any, remaining: frozenset[str]) -> Hashable:
         named = min((n for n in (state[0], part[0]) if n is not None), default=None)
         if named is not None:
-            return named, ()  # a branch naming its own first steps decides, whatever else is given
+            return named, (), ()  # a branch naming its own first steps decides, whatever else is given
+        caps = tuple(sorted(set(state[2]) | set(part[2]), key=lambda c: (c[0], sorted(c[1]))))
         items = dict(state[1])
         for aid, key in part[1]:
             old = items.get(aid)
             items[aid] = key if old is None else (min(old[0], key[0]), key[1], min(old[2], key[2]))
+        if side.cappers & remaining:  # a cap still to come can lower any item: keep them all
+            return None, tuple(sorted(items.items())), caps
+        shown = {aid: (_capped(key[0], _cap_of(caps, aid)), *key[1:]) for aid, key in items.items()}
         settled = sorted(
-            (aid for aid in items if not side.givers.get(aid, set()) & remaining), key=items.__getitem__
+            (aid for aid in shown if not side.givers.get(aid, set()) & remaining), key=shown.__getitem__
         )
-        kept = [aid for aid in settled if items[aid][0] == 0][:3]
-        bar = items[kept[2]][1] if len(kept) == 3 else None
-        any_today = any(key[0] == 0 for key in items.values())
+        kept = [aid for aid in settled if shown[aid][0] == 0][:3]
+        bar = shown[kept[2]][1] if len(kept) == 3 else None
+        any_today = any(key[0] == 0 for key in shown.values())
         if not any_today:
             kept += settled[:1]
-        for aid, key in items.items():
+        for aid, key in shown.items():
             if aid in settled:
                 continue
-            may_be_today = key[0] == 0 or bool(side.urgent_givers.get(aid, set()) & remaining)
+            may_be_today = key[0] == 0 or (
+                bool(side.urgent_givers.get(aid, set()) & remaining) and not _cap_of(caps, aid)
+            )
             if (may_be_today and (bar is None or key[1] <= bar)) or (not may_be_today and not any_today):
                 kept.append(aid)
-        return None, tuple(sorted((aid, items[aid]) for aid in kept))
+        return None, tuple(sorted((aid, items[aid]) for aid in kept)), caps
 
     @staticmethod
     def steps(state: Any) -> tuple[str, ...]:
-        named, items = state
+        named, items, caps = state
         if named is not None:
             return tuple(named[1])
-        ranked = sorted(items, key=lambda item: item[1])
+        shown = [(aid, (_capped(key[0], _cap_of(caps, aid)), *key[1:])) for aid, key in items]
+        ranked = sorted(shown, key=lambda item: item[1])
         today = tuple(aid for aid, key in ranked if key[0] == 0)[:3]
         return today or tuple(aid for aid, _ in ranked[:1])
 
@@ -456,11 +513,17 @@ def properties(base: RuleBook, new: RuleBook, rows: Mapping[str, Sequence[Row]])
         if before == after:
             continue
         items_b, items_n = (
-            tuple(item for items, _, _ in content for item in items) for content in (before, after)
+            tuple(item for items, *_ in content for item in items) for content in (before, after)
         )
-        steps |= [s for _, s, _ in before if s] != [s for _, s, _ in after if s]
+        steps |= [s for _, s, *_ in before if s] != [s for _, s, *_ in after if s]
         steps |= _actions(items_b) != _actions(items_n)
-        heads |= [h for _, _, h in before if h] != [h for _, _, h in after if h]
+        heads |= [h for _, _, h, _ in before if h] != [h for _, _, h, _ in after if h]
+        caps_b, caps_n = ([c for *_, c in content] for content in (before, after))
+        if caps_b != caps_n:  # a cap changed: every item it can lower may be shown otherwise
+            capped = {aid for side in sides for aid, keys in side.keys.items() if min(keys)[0] == 0}
+            urgency |= capped
+            moved |= capped
+            steps = True
         if items_b == items_n:
             continue
         levels_b, levels_n = _levels(items_b), _levels(items_n)
@@ -638,7 +701,11 @@ class Joiner:
         }
         unstable = {qid for qid, parts in parts_of.items() if any(b != n for b, n in parts.values())}
         remaining = set(self.questions)
-        for qid in self._sequence(unstable):
+        # a cap can lower anything folded before it: questions with caps first, so that the folds
+        # can forget what no longer matters as early as without caps
+        cappers = set().union(*(side.cappers for side in prop.sides))
+        sequence = self._sequence(unstable)
+        for qid in [q for q in sequence if q in cappers] + [q for q in sequence if q not in cappers]:
             remaining.discard(qid)
             unstable.discard(qid)
             facts = self.facts[qid]
@@ -809,8 +876,9 @@ def compare(
 ) -> Outcome:
     """Every whole-answer change between the two books, over the questions' regions in `rows`."""
     outcome = Outcome()
+    found = properties(base, new, rows)
     valid: dict[tuple[Any, ...], bool] = {}
-    for prop in properties(base, new, rows):
+    for prop in found:
         joiner = Joiner(domain, rows, prop.joined, valid, limit)
         sampled = 0
         try:
