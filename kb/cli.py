@@ -303,8 +303,11 @@ def _reload(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from webapi.account import become_service_account
     from webapi.serve import serve
 
+    # started as root: the unprivileged service account from here on, before the rules are read
+    become_service_account(rules_dir(args.rules).absolute())
     load_checked(rules_dir(args.rules))  # refuse broken rules before any worker starts
     serve(rules=args.rules, host=args.host, port=args.port, workers=args.workers)
     return 0

@@ -7,6 +7,12 @@
 #
 # Each step runs only when needed: Debian packages only when missing, pip only when pyproject.toml
 # or a file the wheel is built from changed since the last install of that kind (or a larger one).
+#
+# Run as root, the installer also creates the system account `overdue-advisor` (no home, no login
+# shell) when missing: the service started as root switches to it (webapi/account.py). That account
+# must be able to run the venv's Python, so as root .venv is made with the first of `python3` and
+# /usr/bin/python3 it can run (not a Python under /root, such as root's pyenv), and made again
+# when the account cannot run the one it has.
 
 _apt_install() {
   local wanted=()
@@ -24,6 +30,39 @@ _apt_install() {
   fi
 }
 
+_service_account() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  [ "${OVERDUE_ADVISOR_USER:-overdue-advisor}" = overdue-advisor ] || return 0  # another account chosen
+  getent passwd overdue-advisor >/dev/null && return 0
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    --comment "overdue-advisor service" overdue-advisor
+}
+
+# whether the service account can read the standard library of the Python PROGRAM (as the program
+# itself may start without it and fall back on another one's)
+_account_reads_python() {
+  local name="${OVERDUE_ADVISOR_USER:-overdue-advisor}" uid gid stdlib
+  uid="$(id -u "$name" 2>/dev/null)" && gid="$(id -g "$name")" || return 1
+  stdlib="$("$1" -c 'import os; print(os.path.dirname(os.__file__))' 2>/dev/null)" || return 1
+  setpriv --reuid="$uid" --regid="$gid" --init-groups -- test -r "$stdlib/os.py"
+}
+
+# the Python to make .venv with: $PYTHON when given, else python3, or as root one the account runs
+_venv_python() {
+  local candidate
+  if [ -n "${PYTHON:-}" ] || [ "$(id -u)" -ne 0 ]; then
+    echo "${PYTHON:-python3}"
+    return 0
+  fi
+  for candidate in "$(command -v python3 || true)" /usr/bin/python3; do
+    if [ -n "$candidate" ] && _account_reads_python "$candidate"; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo python3  # none: serve names the folder the account cannot read
+}
+
 # A fingerprint of everything a `pip install .` reads: the metadata and the sources of the wheel.
 _source_fingerprint() {
   find pyproject.toml README.md kb webapi rules -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 \
@@ -34,9 +73,15 @@ install_project() {
   local kind="$1" spec="." fingerprint
   [ "$kind" = test ] && spec=".[test]"
   _apt_install "$kind"
-  PYTHON="${PYTHON:-python3}"
+  _service_account
+  if [ -x .venv/bin/python ] && [ "$(id -u)" -eq 0 ] && [ -z "${PYTHON:-}" ] \
+    && ! _account_reads_python .venv/bin/python; then
+    echo "install: the service account cannot read the Python of .venv ($(readlink -f .venv/bin/python));" \
+      "making .venv again" >&2
+    rm -rf .venv
+  fi
   if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
+    "$(_venv_python)" -m venv .venv
   fi
   fingerprint="$(_source_fingerprint)"
   # a test install holds everything a serve install does

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,46 @@ def test_an_unchanged_tree_is_not_installed_again() -> None:
         check=True,
     )
     assert "pip install" not in out.stderr
+
+
+def test_the_installer_creates_the_account_the_service_switches_to() -> None:
+    from webapi.account import SERVICE_USER
+
+    assert f"getent passwd {SERVICE_USER} " in INSTALL.read_text(encoding="utf-8")
+    if os.geteuid() != 0:
+        pytest.skip("only root creates accounts")
+    _bash("_service_account")  # as the installer runs it: creates the account once, then a no-op
+    account = pwd.getpwnam(SERVICE_USER)
+    assert 0 < account.pw_uid < 1000  # a system account
+    assert account.pw_shell == "/usr/sbin/nologin"
+    assert not os.path.exists(account.pw_dir)
+
+
+def test_as_root_the_venv_python_is_one_the_account_can_read() -> None:
+    """A Python under /root (root's pyenv, say) starts for the account but cannot read its own
+    standard library; the installer picks, and the tests' servers run on, one the account reads."""
+    if os.geteuid() != 0:
+        pytest.skip("the account matters only when root starts the service")
+    from webapi.account import service_account
+
+    account = service_account()
+
+    def account_reads_stdlib(python: str) -> bool:
+        where = subprocess.run(
+            [python, "-c", "import os; print(os.path.dirname(os.__file__))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        probe = subprocess.run(
+            ["test", "-r", f"{where}/os.py"],
+            user=account.pw_uid,
+            group=account.pw_gid,
+            extra_groups=[],
+            cwd="/",
+            check=False,
+        )
+        return probe.returncode == 0
+
+    assert account_reads_stdlib(_bash("_venv_python"))
+    assert account_reads_stdlib(sys.executable)  # the .venv this suite runs from
