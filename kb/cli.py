@@ -268,8 +268,8 @@ def _reload(args: argparse.Namespace) -> int:
     import signal
 
     from kb.verify import lint
-    from webapi.reload import is_server, pidfile, rules_note
-    from webapi.serve import DEFAULT_HOST, DEFAULT_PORT, address
+    from webapi.reload import is_server, rules_note
+    from webapi.serve import pidfile_for
 
     folder = rules_dir(args.rules)
     book = load_checked(folder)  # RulesError: refused with file:line, nothing is signalled
@@ -279,8 +279,7 @@ def _reload(args: argparse.Namespace) -> int:
         for finding in report.errors:
             print("\n".join(finding.lines()), file=sys.stderr)
         return 1
-    given = (args.host, args.port) != (DEFAULT_HOST, DEFAULT_PORT)
-    path = pidfile(address(args.host, args.port) if given else None)
+    path = pidfile_for(args.host, args.port)
     try:
         pid = int(Path(path).read_text(encoding="ascii").strip())
         served = Path(rules_note(path)).read_text(encoding="utf-8").strip()
@@ -304,10 +303,10 @@ def _reload(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from webapi.account import become_service_account
-    from webapi.serve import serve
+    from webapi.serve import pidfile_for, serve
 
     # started as root: the unprivileged service account from here on, before the rules are read
-    become_service_account(rules_dir(args.rules).absolute())
+    become_service_account(rules_dir(args.rules).absolute(), pidfile_for(args.host, args.port))
     load_checked(rules_dir(args.rules))  # refuse broken rules before any worker starts
     serve(rules=args.rules, host=args.host, port=args.port, workers=args.workers)
     return 0

@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,22 @@ def test_rules_the_account_cannot_read_are_named(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert f"runs as '{SERVICE_USER}', which cannot read {rules}" in done.stderr
 
+
+
+def test_a_pidfile_left_by_a_root_server_does_not_stop_the_start(tmp_path: Path) -> None:
+    """A server that ran as root and was killed left its pidfile, root's, in the sticky /dev/shm,
+    where the account could not replace it: root removes it before the switch."""
+    dead = subprocess.Popen(["true"])  # a pid no process has any more
+    dead.wait()
+    stale = Path(tempfile.mkdtemp(prefix="overdue-advisor-test-", dir="/dev/shm")) / "server.pid"
+    stale.parent.chmod(0o1777)  # sticky and open to all, as /dev/shm
+    stale.write_text(f"{dead.pid}\n", encoding="ascii")
+    Path(f"{stale}.rules").write_text("/nowhere", encoding="utf-8")
+    try:
+        env = {USER_ENV: "", "OVERDUE_ADVISOR_PIDFILE": str(stale)}
+        with server(tmp_path / "server.log", env=env) as (base, process):
+            assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
+            assert stale.stat().st_uid == pwd.getpwnam(SERVICE_USER).pw_uid
+            assert stale.read_text(encoding="ascii").strip() == str(process.pid)
+    finally:
+        shutil.rmtree(stale.parent, ignore_errors=True)

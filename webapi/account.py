@@ -17,6 +17,7 @@ Started by any other user, nothing changes: the service runs as that user.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import sys
@@ -49,13 +50,15 @@ def service_account() -> pwd.struct_passwd:
     return account
 
 
-def become_service_account(rules: Path) -> str | None:
+def become_service_account(rules: Path, pid_path: str | None = None) -> str | None:
     """As root: switch for good (real, effective and saved ids; the account's groups) to the
     service account, then check that it reaches what serving needs. Returns the account's name,
     or None when the process was not root (then nothing is done)."""
     if os.geteuid() != 0:
         return None
     account = service_account()
+    if pid_path:
+        clear_stale_pidfile(pid_path, account.pw_uid)
     try:
         os.initgroups(account.pw_name, account.pw_gid)
         os.setresgid(account.pw_gid, account.pw_gid, account.pw_gid)
@@ -78,6 +81,25 @@ def become_service_account(rules: Path) -> str | None:
             f"or name another account in {USER_ENV}."
         )
     return account.pw_name
+
+
+def clear_stale_pidfile(path: str, owner: int) -> None:
+    """Remove, while still root, a pidfile of another owner whose process is no server any more
+    (one left by a server that ran as root and was killed): in /dev/shm, a sticky folder, the
+    account could not replace it and gunicorn would stop. A live server's pidfile stays."""
+    from webapi.reload import is_server, rules_note
+
+    try:
+        if os.stat(path).st_uid == owner:
+            return
+        text = Path(path).read_text(encoding="ascii").strip()
+    except OSError:
+        return
+    if text.isdigit() and is_server(int(text)):
+        return
+    for stale in (path, rules_note(path)):
+        with contextlib.suppress(OSError):
+            os.remove(stale)
 
 
 def unreachable(rules: Path) -> list[str]:

@@ -30,7 +30,7 @@ def _env(name: str, default: str) -> str:
 # --- the account: never root ---
 # Started as root (gunicorn run by hand; `overdue-advisor serve` has already switched), the whole
 # process becomes OVERDUE_ADVISOR_USER here, before anything below writes or binds (webapi/account.py).
-become_service_account(rules_dir().absolute())
+become_service_account(rules_dir().absolute(), pidfile_of(_env("BIND", "127.0.0.1:8000").split(",")[0]))
 # gunicorn's user and group default to the ids it was imported with, maybe root's: the workers run
 # as the master does, and their heartbeat files are not handed to another owner
 user = os.geteuid()
