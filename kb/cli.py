@@ -296,7 +296,18 @@ def _reload(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    os.kill(pid, signal.SIGHUP)
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except PermissionError:
+        import pwd
+
+        uid = os.stat(f"/proc/{pid}").st_uid
+        try:
+            owner = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            owner = f"uid {uid}"
+        print(f"reload: server {pid} runs as {owner}: run reload as {owner} or as root", file=sys.stderr)
+        return 2
     print(f"reload asked of server {pid}: {book.kb_version}; it checks the rules again before serving them")
     return 0
 

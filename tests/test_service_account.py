@@ -114,3 +114,24 @@ def test_a_pidfile_left_by_a_root_server_does_not_stop_the_start(tmp_path: Path)
             assert stale.read_text(encoding="ascii").strip() == str(process.pid)
     finally:
         shutil.rmtree(stale.parent, ignore_errors=True)
+
+
+def test_reload_by_a_user_who_may_not_signal_the_server_says_whom_to_ask(tmp_path: Path) -> None:
+    nobody = pwd.getpwnam("nobody")
+    with server(tmp_path / "server.log", env={USER_ENV: ""}) as (base, _):
+        port = base.rsplit(":", 1)[1]
+        done = subprocess.run(
+            [str(CLI), "reload", "--port", port],
+            user=nobody.pw_uid,
+            group=nobody.pw_gid,
+            extra_groups=[],
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        assert f"runs as {SERVICE_USER}: run reload as {SERVICE_USER} or as root" in done.stderr
+        # and root may
+        assert subprocess.run([str(CLI), "reload", "--port", port], timeout=120, check=False).returncode == 0
