@@ -11,8 +11,11 @@
 # Run as root, the installer also creates the system account `overdue-advisor` (no home, no login
 # shell) when missing: the service started as root switches to it (webapi/account.py). That account
 # must be able to run the venv's Python, so as root .venv is made with the first of `python3` and
-# /usr/bin/python3 it can run (not a Python under /root, such as root's pyenv), and made again
-# when the account cannot run the one it has.
+# /usr/bin/python3 whose standard library it can read (not a Python under /root, such as root's
+# pyenv), and made again when the account cannot read the one it has.
+#
+# Debian's Python makes a venv only with python3-venv (ensurepip), which a fresh Debian 12 with
+# python3 lacks: it is installed too when the Python that makes .venv has no ensurepip.
 
 _apt_install() {
   local wanted=()
@@ -23,11 +26,20 @@ _apt_install() {
     [ -x /usr/sbin/nginx ] || wanted+=(nginx-light)  # deploy/nginx.conf is tested in front of the service
   fi
   if [ "${#wanted[@]}" -gt 0 ]; then
-    local root=""
-    [ "$(id -u)" -eq 0 ] || root="sudo"
-    $root apt-get update -qq
-    $root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}"
+    _apt_get "${wanted[@]}"
   fi
+}
+
+_apt_get() {
+  local root=""
+  [ "$(id -u)" -eq 0 ] || root="sudo"
+  $root apt-get update -qq
+  $root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# python3-venv when the Python PROGRAM cannot put pip into a venv (Debian's without that package)
+_venv_package() {
+  "$1" -c 'import ensurepip' >/dev/null 2>&1 || echo python3-venv
 }
 
 _service_account() {
@@ -70,7 +82,7 @@ _source_fingerprint() {
 }
 
 install_project() {
-  local kind="$1" spec="." fingerprint
+  local kind="$1" spec="." fingerprint python
   [ "$kind" = test ] && spec=".[test]"
   _apt_install "$kind"
   _service_account
@@ -81,7 +93,9 @@ install_project() {
     rm -rf .venv
   fi
   if [ ! -x .venv/bin/python ]; then
-    "$(_venv_python)" -m venv .venv
+    python="$(_venv_python)"
+    [ -z "$(_venv_package "$python")" ] || _apt_get python3-venv
+    "$python" -m venv .venv
   fi
   fingerprint="$(_source_fingerprint)"
   # a test install holds everything a serve install does

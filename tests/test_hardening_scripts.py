@@ -95,3 +95,19 @@ def test_as_root_the_venv_python_is_one_the_account_can_read() -> None:
 
     assert account_reads_stdlib(_bash("_venv_python"))
     assert account_reads_stdlib(sys.executable)  # the .venv this suite runs from
+
+
+def test_a_python_that_cannot_make_a_venv_with_pip_asks_for_python3_venv(tmp_path: Path) -> None:
+    """Debian's python3 without python3-venv has no ensurepip; this suite's Python with ensurepip
+    shadowed stands for it."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "ensurepip.py").write_text("raise ImportError('no ensurepip: python3-venv is missing')\n")
+    lacking = tmp_path / "python3"
+    lacking.write_text(f'#!/bin/sh\nPYTHONPATH={hidden} exec {sys.executable} "$@"\n', encoding="utf-8")
+    lacking.chmod(0o755)
+    assert _bash(f"_venv_package {lacking}") == "python3-venv"
+    assert _bash(f"_venv_package {sys.executable}") == ""
+    # and the install asks apt for it just before it makes .venv with that Python
+    text = INSTALL.read_text(encoding="utf-8")
+    assert '[ -z "$(_venv_package "$python")" ] || _apt_get python3-venv\n    "$python" -m venv .venv' in text
