@@ -15,7 +15,9 @@
 # pyenv), and made again when the account cannot read the one it has.
 #
 # Debian's Python makes a venv only with python3-venv (ensurepip), which a fresh Debian 12 with
-# python3 lacks: it is installed too when the Python that makes .venv has no ensurepip.
+# python3 lacks: it is installed too when the Python that makes .venv has no ensurepip. And
+# durable-rules is published as source only, compiled by pip: gcc and Python's headers
+# (libpython3-dev) are installed too when missing, before pip runs.
 
 _apt_install() {
   local wanted=()
@@ -35,6 +37,14 @@ _apt_get() {
   [ "$(id -u)" -eq 0 ] || root="sudo"
   $root apt-get update -qq
   $root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# the Debian packages missing to compile a C extension (durable-rules) for the Python PROGRAM
+_build_packages() {
+  local include
+  command -v cc >/dev/null 2>&1 || echo gcc
+  include="$("$1" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  [ -f "$include/Python.h" ] || echo libpython3-dev
 }
 
 # python3-venv when the Python PROGRAM cannot put pip into a venv (Debian's without that package)
@@ -82,7 +92,7 @@ _source_fingerprint() {
 }
 
 install_project() {
-  local kind="$1" spec="." fingerprint python
+  local kind="$1" spec="." fingerprint python missing
   [ "$kind" = test ] && spec=".[test]"
   _apt_install "$kind"
   _service_account
@@ -105,6 +115,8 @@ install_project() {
   if [ "$kind" = serve ] && [ -f .venv/.installed-test ] && [ "$(cat .venv/.installed-test)" = "$fingerprint" ]; then
     return 0
   fi
+  missing="$(_build_packages .venv/bin/python)"
+  [ -z "$missing" ] || _apt_get $missing  # word splitting intended: one package a line
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet "$spec"
   rm -f .venv/.installed-serve .venv/.installed-test

@@ -111,3 +111,36 @@ def test_a_python_that_cannot_make_a_venv_with_pip_asks_for_python3_venv(tmp_pat
     # and the install asks apt for it just before it makes .venv with that Python
     text = INSTALL.read_text(encoding="utf-8")
     assert '[ -z "$(_venv_package "$python")" ] || _apt_get python3-venv\n    "$python" -m venv .venv' in text
+
+
+def test_without_a_compiler_or_python_headers_the_install_asks_for_them(tmp_path: Path) -> None:
+    """durable-rules is compiled by pip. A fresh Debian has no cc (no PATH entry finds one here) and
+    no Python.h (this suite's Python with sysconfig pointed at an empty folder stands for it)."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "sitecustomize.py").write_text(
+        "import sysconfig\n"
+        "_paths = sysconfig.get_paths\n"
+        f"sysconfig.get_paths = lambda *a, **k: {{**_paths(*a, **k), 'include': {str(tmp_path)!r}}}\n",
+        encoding="utf-8",
+    )
+    headless = tmp_path / "python3"
+    headless.write_text(f'#!/bin/sh\nPYTHONPATH={hidden} exec {sys.executable} "$@"\n', encoding="utf-8")
+    headless.chmod(0o755)
+
+    def build_packages(python: Path | str, path: str) -> list[str]:
+        done = subprocess.run(
+            ["/bin/bash", "-c", f"source scripts/install.sh; _build_packages {python}"],
+            cwd=ROOT,
+            env={"PATH": path},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.split()
+
+    assert build_packages(headless, str(tmp_path)) == ["gcc", "libpython3-dev"]
+    if os.path.exists("/usr/bin/cc") and os.path.exists("/usr/include/python3.11/Python.h"):
+        assert build_packages("/usr/bin/python3", "/usr/bin:/bin") == []
+    text = INSTALL.read_text(encoding="utf-8")
+    assert text.index("_build_packages .venv/bin/python") < text.index("pip install --quiet")
