@@ -67,12 +67,20 @@ def test_started_by_another_user_it_runs_as_that_user(tmp_path: Path) -> None:
             assert ids(pid)["Uid"] == [nobody.pw_uid] * 4
 
 
-def refused(extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def refused(
+    extra_env: dict[str, str], *args: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """`overdue-advisor serve` that must stop before serving (a server that started would run until
     the timeout, which fails the test)."""
     command = [str(CLI), "serve", "--port", str(free_port()), *args]
     return subprocess.run(
-        command, env={**os.environ, **extra_env}, capture_output=True, text=True, timeout=60, check=False
+        command,
+        env={**os.environ, **extra_env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -96,7 +104,6 @@ def test_rules_the_account_cannot_read_are_named(tmp_path: Path) -> None:
     assert f"runs as '{SERVICE_USER}', which cannot read {rules}" in done.stderr
 
 
-
 def test_a_pidfile_left_by_a_root_server_does_not_stop_the_start(tmp_path: Path) -> None:
     """A server that ran as root and was killed left its pidfile, root's, in the sticky /dev/shm,
     where the account could not replace it: root removes it before the switch."""
@@ -114,6 +121,18 @@ def test_a_pidfile_left_by_a_root_server_does_not_stop_the_start(tmp_path: Path)
             assert stale.read_text(encoding="ascii").strip() == str(process.pid)
     finally:
         shutil.rmtree(stale.parent, ignore_errors=True)
+
+
+def test_a_checkout_the_account_cannot_enter_is_named_once(tmp_path: Path) -> None:
+    """As a checkout under /root: started from a folder only root may enter, with the rules in it,
+    the message names that folder and nothing inside it."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(shipped_rules(), checkout / "rules")
+    checkout.chmod(0o700)
+    done = refused({USER_ENV: ""}, "--rules", str(checkout / "rules"), cwd=checkout)
+    assert done.returncode != 0
+    assert f"cannot enter the current folder {checkout}." in done.stderr
+    assert done.stderr.count(str(checkout)) == 1
 
 
 def test_reload_by_a_user_who_may_not_signal_the_server_says_whom_to_ask(tmp_path: Path) -> None:

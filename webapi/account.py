@@ -103,26 +103,31 @@ def clear_stale_pidfile(path: str, owner: int) -> None:
 
 
 def unreachable(rules: Path) -> list[str]:
-    """What the current account cannot do of what serving needs, each as 'read PATH'/'write PATH'."""
+    """What the current account cannot do of what serving needs, as 'read PATH', 'write PATH' or
+    'enter PATH'; a path inside one already named is left out (a checkout under /root is one)."""
     import gunicorn
 
     import kb
     import webapi
     from webapi.reload import scratch_dir
 
-    found: list[str] = []
-    here = os.getcwd()
-    if not os.access(here, os.X_OK):
-        found.append(f"enter the current folder {here}")
+    checks: list[tuple[str, str, bool]] = [
+        ("enter the current folder", os.getcwd(), os.access(os.getcwd(), os.X_OK))
+    ]
     # the venv, the standard library of its Python (not under /root, say) and the packages
     packages = (os.__file__, kb.__file__, webapi.__file__, gunicorn.__file__)
     for folder in (sys.prefix, *(os.path.dirname(path) for path in packages if path)):
-        if not os.access(folder, os.R_OK | os.X_OK):
-            found.append(f"read {folder}")
-    found.extend(f"read {path}" for path in unreadable_rules(rules))
+        checks.append(("read", folder, os.access(folder, os.R_OK | os.X_OK)))
+    checks.extend(("read", str(path), False) for path in unreadable_rules(rules))
     scratch = scratch_dir()
-    if not os.access(scratch, os.W_OK | os.X_OK):
-        found.append(f"write {scratch} (OVERDUE_ADVISOR_TMP_DIR)")
+    checks.append(("write", scratch, os.access(scratch, os.W_OK | os.X_OK)))
+    found: list[str] = []
+    named: list[str] = []
+    for verb, path, reachable in checks:
+        if reachable or any(path == done or path.startswith(done.rstrip("/") + "/") for done in named):
+            continue
+        named.append(path)
+        found.append(f"{verb} {path}" + (" (OVERDUE_ADVISOR_TMP_DIR)" if verb == "write" else ""))
     return found
 
 
