@@ -293,8 +293,8 @@ def _reload(args: argparse.Namespace) -> int:
     import signal
 
     from kb.verify import lint
-    from webapi.reload import is_server, pidfile, rules_note
-    from webapi.serve import DEFAULT_HOST, DEFAULT_PORT, address
+    from webapi.reload import is_server, rules_note
+    from webapi.serve import pidfile_for
 
     folder = rules_dir(args.rules)
     book = load_checked(folder)  # RulesError: refused with file:line, nothing is signalled
@@ -304,8 +304,7 @@ def _reload(args: argparse.Namespace) -> int:
         for finding in report.errors:
             print("\n".join(finding.lines()), file=sys.stderr)
         return 1
-    given = (args.host, args.port) != (DEFAULT_HOST, DEFAULT_PORT)
-    path = pidfile(address(args.host, args.port) if given else None)
+    path = pidfile_for(args.host, args.port)
     try:
         pid = int(Path(path).read_text(encoding="ascii").strip())
         served = Path(rules_note(path)).read_text(encoding="utf-8").strip()
@@ -322,14 +321,28 @@ def _reload(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    os.kill(pid, signal.SIGHUP)
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except PermissionError:
+        import pwd
+
+        uid = os.stat(f"/proc/{pid}").st_uid
+        try:
+            owner = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            owner = f"uid {uid}"
+        print(f"reload: server {pid} runs as {owner}: run reload as {owner} or as root", file=sys.stderr)
+        return 2
     print(f"reload asked of server {pid}: {book.kb_version}; it checks the rules again before serving them")
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from webapi.serve import serve
+    from webapi.account import become_service_account
+    from webapi.serve import pidfile_for, serve
 
+    # started as root: the unprivileged service account from here on, before the rules are read
+    become_service_account(rules_dir(args.rules).absolute(), pidfile_for(args.host, args.port))
     load_checked(rules_dir(args.rules))  # refuse broken rules before any worker starts
     serve(rules=args.rules, host=args.host, port=args.port, workers=args.workers)
     return 0

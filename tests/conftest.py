@@ -3,9 +3,12 @@ popular article's case."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,6 +106,28 @@ MINI_CASE: dict[str, Any] = {
     "as_of": "2026-01-05",
 }
 CLI = Path(sys.executable).parent / "overdue-advisor"
+
+
+def for_the_server(folder: Path) -> Path:
+    """`folder`, made the server's to write: started by root, the server runs as the service
+    account, so the folder is handed to it."""
+    if os.geteuid() == 0:
+        from webapi.account import service_account
+
+        account = service_account()
+        os.chown(folder, account.pw_uid, account.pw_gid)
+    return folder
+
+
+@pytest.fixture()
+def service_tmp() -> Iterator[Path]:
+    """A folder the server may read and write: started by root, it runs as the service account,
+    which cannot enter pytest's own tmp_path (below /tmp/pytest-of-root, 0700)."""
+    folder = Path(tempfile.mkdtemp(prefix="overdue-advisor-test-"))
+    try:
+        yield for_the_server(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,95 @@ def test_an_unchanged_tree_is_not_installed_again() -> None:
         check=True,
     )
     assert "pip install" not in out.stderr
+
+
+def test_the_installer_creates_the_account_the_service_switches_to() -> None:
+    from webapi.account import SERVICE_USER
+
+    assert f"getent passwd {SERVICE_USER} " in INSTALL.read_text(encoding="utf-8")
+    if os.geteuid() != 0:
+        pytest.skip("only root creates accounts")
+    _bash("_service_account")  # as the installer runs it: creates the account once, then a no-op
+    account = pwd.getpwnam(SERVICE_USER)
+    assert 0 < account.pw_uid < 1000  # a system account
+    assert account.pw_shell == "/usr/sbin/nologin"
+    assert not os.path.exists(account.pw_dir)
+
+
+def test_as_root_the_venv_python_is_one_the_account_can_read() -> None:
+    """A Python under /root (root's pyenv, say) starts for the account but cannot read its own
+    standard library; the installer picks, and the tests' servers run on, one the account reads."""
+    if os.geteuid() != 0:
+        pytest.skip("the account matters only when root starts the service")
+    from webapi.account import service_account
+
+    account = service_account()
+
+    def account_reads_stdlib(python: str) -> bool:
+        where = subprocess.run(
+            [python, "-c", "import os; print(os.path.dirname(os.__file__))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        probe = subprocess.run(
+            ["test", "-r", f"{where}/os.py"],
+            user=account.pw_uid,
+            group=account.pw_gid,
+            extra_groups=[],
+            cwd="/",
+            check=False,
+        )
+        return probe.returncode == 0
+
+    assert account_reads_stdlib(_bash("_venv_python"))
+    assert account_reads_stdlib(sys.executable)  # the .venv this suite runs from
+
+
+def test_a_python_that_cannot_make_a_venv_with_pip_asks_for_python3_venv(tmp_path: Path) -> None:
+    """Debian's python3 without python3-venv has no ensurepip; this suite's Python with ensurepip
+    shadowed stands for it."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "ensurepip.py").write_text("raise ImportError('no ensurepip: python3-venv is missing')\n")
+    lacking = tmp_path / "python3"
+    lacking.write_text(f'#!/bin/sh\nPYTHONPATH={hidden} exec {sys.executable} "$@"\n', encoding="utf-8")
+    lacking.chmod(0o755)
+    assert _bash(f"_venv_package {lacking}") == "python3-venv"
+    assert _bash(f"_venv_package {sys.executable}") == ""
+    # and the install asks apt for it just before it makes .venv with that Python
+    text = INSTALL.read_text(encoding="utf-8")
+    assert '[ -z "$(_venv_package "$python")" ] || _apt_get python3-venv\n    "$python" -m venv .venv' in text
+
+
+def test_without_a_compiler_or_python_headers_the_install_asks_for_them(tmp_path: Path) -> None:
+    """durable-rules is compiled by pip. A fresh Debian has no cc (no PATH entry finds one here) and
+    no Python.h (this suite's Python with sysconfig pointed at an empty folder stands for it)."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "sitecustomize.py").write_text(
+        "import sysconfig\n"
+        "_paths = sysconfig.get_paths\n"
+        f"sysconfig.get_paths = lambda *a, **k: {{**_paths(*a, **k), 'include': {str(tmp_path)!r}}}\n",
+        encoding="utf-8",
+    )
+    headless = tmp_path / "python3"
+    headless.write_text(f'#!/bin/sh\nPYTHONPATH={hidden} exec {sys.executable} "$@"\n', encoding="utf-8")
+    headless.chmod(0o755)
+
+    def build_packages(python: Path | str, path: str) -> list[str]:
+        done = subprocess.run(
+            ["/bin/bash", "-c", f"source scripts/install.sh; _build_packages {python}"],
+            cwd=ROOT,
+            env={"PATH": path},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.split()
+
+    assert build_packages(headless, str(tmp_path)) == ["gcc", "libpython3-dev"]
+    if os.path.exists("/usr/bin/cc") and os.path.exists("/usr/include/python3.11/Python.h"):
+        assert build_packages("/usr/bin/python3", "/usr/bin:/bin") == []
+    text = INSTALL.read_text(encoding="utf-8")
+    assert text.index("_build_packages .venv/bin/python") < text.index("pip install --quiet")

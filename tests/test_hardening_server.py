@@ -269,8 +269,10 @@ def _master_of(process: subprocess.Popen[bytes]) -> int:
     return process.pid  # `overdue-advisor serve` becomes the gunicorn master itself
 
 
-def test_finding_3_the_rules_are_read_once_and_a_broken_edit_changes_nothing(tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
+def test_finding_3_the_rules_are_read_once_and_a_broken_edit_changes_nothing(
+    tmp_path: Path, service_tmp: Path
+) -> None:
+    rules = service_tmp / "rules"
     shutil.copytree(shipped_rules(), rules)
     with server(tmp_path / "server.log", args=["--rules", str(rules)]) as (base, process):
         version = requests.get(f"{base}/version", timeout=5).json()["kb_version"]

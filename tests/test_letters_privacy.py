@@ -14,7 +14,7 @@ from typing import Any
 import docx
 import pytest
 import requests
-from conftest import ARTICLE_CASE, running_server
+from conftest import ARTICLE_CASE, for_the_server, running_server
 from test_letters import IDENTITY_CASE, PAYMENT_ORDER_CASE
 
 from kb.advisor import Advisor, load_checked, shipped_rules
@@ -65,12 +65,16 @@ def test_no_log_record_at_any_level_holds_a_detail(caplog: pytest.LogCaptureFixt
     assert [r for r in records if marker in r] == []
 
 
-def test_the_server_writes_no_detail_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_server_writes_no_detail_anywhere(
+    tmp_path: Path, service_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """gunicorn as `overdue-advisor serve` runs it, with its working folder, home and temporary
-    folder inside the test's folder, so every file it could write is searched."""
-    work, home, temporary = tmp_path / "work", tmp_path / "home", tmp_path / "tmp"
+    folder inside a folder of the test's, so every file it could write is searched. (Started by
+    root, it runs as the service account, whose home is /nonexistent.)"""
+    work, home, temporary = service_tmp / "work", service_tmp / "home", service_tmp / "tmp"
     for folder in (work, home, temporary):
         folder.mkdir()
+        for_the_server(folder)
     monkeypatch.chdir(work)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("TMPDIR", str(temporary))

@@ -29,11 +29,12 @@ def free_port() -> int:
 
 
 @pytest.fixture()
-def served(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str], int, Path]]:
-    rules = tmp_path / "rules"
+def served(tmp_path: Path, service_tmp: Path) -> Iterator[tuple[str, Path, dict[str, str], int, Path]]:
+    # the rules and the pidfile where the server can reach them, as the service account when root
+    rules = service_tmp / "rules"
     shutil.copytree(shipped_rules(), rules)
     port = free_port()
-    env = {**os.environ, "OVERDUE_ADVISOR_TMP_DIR": str(tmp_path)}
+    env = {**os.environ, "OVERDUE_ADVISOR_TMP_DIR": str(service_tmp)}
     log = tmp_path / "server.log"
     with log.open("wb") as sink:
         command = [sys.executable, "-m", "kb", "serve", "--rules", str(rules), "--port", str(port)]

@@ -4,14 +4,20 @@ Used by `overdue-advisor serve` and usable as it is:
     gunicorn -c python:webapi.gunicorn_conf 'webapi:create_app()'
 Precedence, lowest first: the defaults below, OVERDUE_ADVISOR_<NAME> variables, the serve command's
 --host/--port/--workers when given, GUNICORN_CMD_ARGS, gunicorn's own command line.
+
+Imported by root, this module first makes the process the unprivileged service account, so it is
+meant for gunicorn only (the account is OVERDUE_ADVISOR_USER, not gunicorn's --user/--group).
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import tempfile
 from typing import Any
 
+from kb.advisor import rules_dir
+from webapi.account import become_service_account
 from webapi.reload import forget_rules_folder, note_rules_folder, scratch_dir, swap_rules
 from webapi.reload import pidfile as pidfile_of
 from webapi.requestlog import JsonLines  # noqa: F401  (named by the logging configuration below)
@@ -20,6 +26,15 @@ from webapi.requestlog import JsonLines  # noqa: F401  (named by the logging con
 def _env(name: str, default: str) -> str:
     return os.environ.get(f"OVERDUE_ADVISOR_{name}") or default
 
+
+# --- the account: never root ---
+# Started as root (gunicorn run by hand; `overdue-advisor serve` has already switched), the whole
+# process becomes OVERDUE_ADVISOR_USER here, before anything below writes or binds (webapi/account.py).
+become_service_account(rules_dir().absolute(), pidfile_of(_env("BIND", "127.0.0.1:8000").split(",")[0]))
+# gunicorn's user and group default to the ids it was imported with, maybe root's: the workers run
+# as the master does, and their heartbeat files are not handed to another owner
+user = os.geteuid()
+group = os.getegid()
 
 # --- the socket and the processes ---
 bind = _env("BIND", "127.0.0.1:8000").split(",")
@@ -85,6 +100,12 @@ def child_exit(server: Any, worker: Any) -> None:
 
 def when_ready(server: Any) -> None:
     note_rules_folder(server.cfg.pidfile)
+    uid = os.getuid()
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid without an account, as some container platforms give
+        name = "uid"
+    server.log.info("running as %s (uid %d)", name, uid)
 
 
 def on_exit(server: Any) -> None:

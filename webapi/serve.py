@@ -30,6 +30,14 @@ def address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def pidfile_for(host: str, port: int) -> str:
+    """The pidfile of the server that the serve command with these --host/--port runs."""
+    from webapi.reload import pidfile
+
+    given = (host, port) != (DEFAULT_HOST, DEFAULT_PORT)
+    return pidfile(address(host, port) if given else None)
+
+
 def serve(rules: str | None, host: str, port: int, workers: int) -> None:
     if rules:
         os.environ[RULES_ENV] = os.path.abspath(rules)
