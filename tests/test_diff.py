@@ -594,3 +594,23 @@ def test_dropping_the_crisis_cap_shows_items_for_today_again(tmp_path: Path) -> 
         for book in (base, new)
     ]
     assert urgency == ["this_week", "now"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "after"),
+    [
+        ("within 15 days is the most urgent thing", "within 30 days is fine", "  payment_order_open:"),
+        ("    days: 15\n", "    days: 30\n", "  payment_order_objection_15_days:"),  # a deadline's length
+    ],
+)
+def test_the_words_of_a_summary_entry_are_a_text_change(
+    tmp_path: Path, old: str, new: str, after: str
+) -> None:
+    """The trial changed a court headline's words and a deadline's days: diff said nothing."""
+    folder = copy_rules(tmp_path / "rules")
+    edit(folder, "summary_courts.yaml", old, new, after=after)
+    report = diff(load_rules(shipped_rules()), load_rules(folder))
+    changed = per_question(report)
+    assert changed and {c.kind for c in changed} == {"text"}
+    assert all(c.question == "payment_order_time" or c.question == "legal_action" for c in changed)
+    assert all(c.example is not None and c.example["legal_action"] == "payment_order" for c in changed)

@@ -247,7 +247,7 @@ def _sources(question: Question | None, taken: Iterable[str]) -> tuple[str, ...]
 def _gives(book: RuleBook, question: Question | None, taken: Iterable[str]) -> dict[str, Any]:
     """What the taken branches put into an answer, by kind."""
     if question is None:
-        return {"advice": set(), "urgency": {}, "contacts": (), "summary": ()}
+        return {"advice": set(), "urgency": {}, "contacts": (), "summary": (), "summary_words": ()}
     rules = [question.branches[rid] for rid in taken]
     return {
         "advice": {aid for rule in rules for aid in rule.advice},
@@ -257,7 +257,21 @@ def _gives(book: RuleBook, question: Question | None, taken: Iterable[str]) -> d
             (rule.headline, rule.reassurance, rule.deadlines, rule.first_steps, rule.others_at_most)
             for rule in rules
         ),
+        # what those summary entries say: their words, a deadline's length and what it cites
+        "summary_words": tuple(
+            (
+                _words(book.headlines.get(rule.headline)) if rule.headline else None,
+                tuple(_words(book.reassurance.get(rid)) for rid in rule.reassurance),
+                tuple(_words(book.deadlines.get(did)) for did in rule.deadlines),
+            )
+            for rule in rules
+        ),
     }
+
+
+def _words(entry: Any) -> Any:
+    """A summary entry as the answer shows it: everything but where it is written."""
+    return None if entry is None else entry.model_dump(exclude={"defined_at"})
 
 
 def _differences(
@@ -285,6 +299,8 @@ def _differences(
         yield "contacts", f"contacts {list(before['contacts'])} → {list(after['contacts'])}"
     if before["summary"] != after["summary"]:
         yield "summary", "headline, reassurance, deadlines, first steps or urgency cap listed"
+    elif before["summary_words"] != after["summary_words"]:
+        yield "text", "the words of a headline, reassurance or deadline listed (or a deadline's length)"
     for advice_id in sorted(before["advice"] & after["advice"]):
         yield from changed_items.get(advice_id, ())
         cited_before = _in_force(base, base.advice[advice_id].legal_basis, day)
