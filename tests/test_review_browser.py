@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ARTICLE_CASE, running_server
+from conftest import ARTICLE_CASE, for_the_server, running_server
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -454,8 +454,12 @@ HOSTILE = "<b id='kb-html'>bold?</b><img src=x id='kb-img'>"
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The shipped rules with HTML in a headline, a deadline, what to do after it and an advice title."""
     import shutil
+    import tempfile
 
-    rules = tmp_path_factory.mktemp("hostile") / "rules"
+    # a folder the server may read: started by root it runs as the service account, which cannot
+    # enter pytest's tmp_path (below /tmp/pytest-of-root, 0700)
+    home = for_the_server(Path(tempfile.mkdtemp(prefix="overdue-advisor-test-")))
+    rules = home / "rules"
     shutil.copytree(Path(__file__).resolve().parent.parent / "rules", rules)
     edits = {
         "summary_courts.yaml": [
@@ -477,8 +481,11 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     block = text.index("object_to_payment_order:")
     title = text.index('en: "', block)
     advice.write_text(text[:title] + f'en: "{HOSTILE} ' + text[title + len('en: "') :], encoding="utf-8")
-    with running_server(tmp_path_factory.mktemp("hostile-server") / "gunicorn.log", 1, rules) as base:
-        yield base
+    try:
+        with running_server(tmp_path_factory.mktemp("hostile-server") / "gunicorn.log", 1, rules) as base:
+            yield base
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.mark.parametrize("served_days_ago", [10, 20])
