@@ -3,18 +3,20 @@ language, and nothing from the facts sheet's "never say" list appears."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 
 from kb.advisor import Advisor, load_checked, shipped_rules
-from kb.facts import AdviceRequest
+from kb.facts import HARASSMENT_KINDS, AdviceRequest
 from kb.model import RuleBook, Text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -721,3 +723,132 @@ def test_court_time_limits_are_listed_while_open(advisor: Advisor, legal_action:
         assert left[limit] == (None if served is None else 15 - served), (legal_action, served)
         if legal_action == "payment_order":
             assert answer["actions"][0]["id"] == "object_to_payment_order", served
+
+
+# ---- user trial and legal spot review of 2026-12 (content4), one test each ----
+
+
+def texts_given(answer: dict) -> Iterator[tuple[str, str]]:
+    """Every text an answer shows, with where it stands: the headline, reassurance, deadlines, and
+    each action's and avoid item's title and steps."""
+    summary = answer["summary"]
+    if summary["headline"]:
+        yield "headline", summary["headline"]
+    for text in summary["reassurance"]:
+        yield "reassurance", text
+    for deadline in summary["deadlines"]:
+        for key, value in deadline.items():
+            if key != "id" and isinstance(value, str):
+                yield f"deadline {deadline['id']}", value
+    for item in answer["actions"] + answer["avoid"]:
+        yield item["id"], item["title"]
+        for step in item["steps"]:
+            yield item["id"], step
+
+
+# A sentence that takes the loan to be the borrower's own debt, or says it must still be dealt with.
+OWN_DEBT = re.compile(
+    r"欠款是你(?:自己)?的|你的欠款|你欠款|你(?:仍然|仍|还|也)?欠(?!(?:银行)?信用卡)|欠款(?:本身)?仍然?(?:在|存在|需要|要)"
+    r"|需要另外处理|替你(?:把钱)?还|你(?:仍然|仍|还)(?:要|需要|得)还|你登记的|减少欠款|欠款减少"
+    r"|\bthe debt is yours\b|(?<!not )\byour debt\b|\bwhat you owe\b|\byou still owe\b"
+    r"|\bthe debt (?:itself )?(?:still )?(?:remains|has to|must)"
+    r"|still (?:has|have) to be (?:dealt with|repaid|paid)"
+    r"|\bpay (?:it )?for you\b|\bpaid for you\b|\byou listed\b|\breduce (?:the debt|what you owe)\b",
+    re.IGNORECASE,
+)
+# ...unless the sentence says it holds only if the loan really is the borrower's
+IF_THE_LOAN_IS_YOURS = re.compile(r"借款确实是你借的|\bloan really is yours\b", re.IGNORECASE)
+
+
+def presupposes_own_debt(text: str) -> bool:
+    return any(OWN_DEBT.search(s) and not IF_THE_LOAN_IS_YOURS.search(s) for s in sentences(text))
+
+
+def test_the_own_debt_check_catches_and_lets_through() -> None:
+    for said in [
+        "这笔欠款是你自己的。",
+        "欠款本身仍然需要另外处理。",
+        "你联系不上时，催收方联系你登记的紧急联系人。",
+        "The debt itself remains and still has to be dealt with.",
+        "Tell colleagues about your debt.",
+        "These records do not reduce what you owe.",
+    ]:
+        assert presupposes_own_debt(said), said
+    for said in [
+        "如果这笔借款确实是你借的，欠款本身仍在，需要另外处理。",
+        "If the loan really is yours, the debt itself remains and still has to be dealt with.",
+        "你没有同意的借款，不是你的债务。",
+        "亲友不欠这笔钱，不需要替任何人还。",
+    ]:
+        assert not presupposes_own_debt(said), said
+
+
+def identity_theft_requests() -> Iterator[dict]:
+    """Borrowers whose identity was misused, with every kind of harassment (none, each, all), every
+    court paper and the other situations, on two dates, in both languages."""
+    kinds = [[], *([kind] for kind in HARASSMENT_KINDS), list(HARASSMENT_KINDS)]
+    situations = [
+        {},
+        {"debt_sold": True},
+        {"guarantee": "company_paid"},
+        {"guarantee": "personal_guarantor"},
+        {"plan_agreed": "kept"},
+        {"plan_agreed": "broken"},
+        {"credit_card_debt": True, "hardship": "long_term"},
+        {"other_loans": 4},
+        {"safety_risk": True},
+        {"student": True, "lender_licensed": "no", "annual_rate_percent": 150},
+    ]
+    legal_actions = list(get_args(AdviceRequest.model_fields["legal_action"].annotation))
+    cases = itertools.product(kinds, legal_actions, situations)
+    for i, (harassment_kinds, legal_action, situation) in enumerate(cases):
+        body = {
+            "days_overdue": (0, 5, 40, 200)[i % 4],
+            "harassment": bool(harassment_kinds),
+            "harassment_kinds": harassment_kinds,
+            "hardship": "none",
+            "credit_reported": ("yes", "no", "unknown")[i % 3],
+            "identity_misused": True,
+            "legal_action": legal_action,
+            "as_of": ("2026-11-29", "2025-06-01")[i % 2],
+            **situation,
+        }
+        if legal_action != "none" and i % 5:
+            body["served_days_ago"] = (3, 40)[i % 2]
+        for lang in ("zh", "en"):
+            yield {**body, "lang": lang}
+
+
+def test_identity_theft_answers_never_say_the_debt_is_theirs(advisor: Advisor) -> None:
+    """Finding 1: a borrower whose identity was misused never reads that the debt is theirs or must
+    still be dealt with (the texts actually given, zh and en); a sentence may say what holds if the
+    loan really is theirs."""
+    found: dict[str, str] = {}
+    asked = 0
+    for body in identity_theft_requests():
+        asked += 1
+        for where, text in texts_given(ask(advisor, **body)):
+            if presupposes_own_debt(text):
+                found.setdefault(f"{where}: {text}", json.dumps(body, ensure_ascii=False))
+    assert asked > 1000
+    assert found == {}, "\n".join(f"{text}\n    e.g. {body}" for text, body in found.items())
+
+
+def test_identity_theft_keeps_the_harassment_advice(advisor: Advisor) -> None:
+    """Finding 1: the victim of the trial (relatives called, home visits) still gets the advice on
+    visits and on calls to relatives, and hears that relatives owe nothing."""
+    answer = ask(
+        advisor,
+        days_overdue=40,
+        harassment=True,
+        harassment_kinds=["visits", "contacts_third_parties"],
+        hardship="none",
+        credit_reported="unknown",
+        identity_misused=True,
+        as_of="2026-11-29",
+    )
+    actions = [item["id"] for item in answer["actions"]]
+    assert {"visits_safety", "visits_refuse_to_leave", "third_party_contact", "keep_evidence"} <= set(actions)
+    assert "family_not_liable" not in actions
+    assert any("不欠这笔钱" in text for text in answer["summary"]["reassurance"])
+
