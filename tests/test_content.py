@@ -852,3 +852,62 @@ def test_identity_theft_keeps_the_harassment_advice(advisor: Advisor) -> None:
     assert "family_not_liable" not in actions
     assert any("不欠这笔钱" in text for text in answer["summary"]["reassurance"])
 
+
+UNLICENSED_TRIAL = {
+    "days_overdue": 40,
+    "harassment": True,
+    "harassment_kinds": ["insults"],
+    "hardship": "none",
+    "credit_reported": "unknown",
+    "lender_licensed": "no",
+    "annual_rate_percent": 150,
+    "student": True,
+    "as_of": "2026-11-29",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_unlicensed_lender_has_its_own_headline_and_first_steps(
+    advisor: Advisor, book: RuleBook, lang: str
+) -> None:
+    """Finding 2: an unlicensed lender at a very high rate is no generic stage case: its own calm
+    headline (above the stage headlines), and evidence and the police today, before the lender."""
+    answer = ask(advisor, **UNLICENSED_TRIAL, lang=lang)
+    own = book.headlines["unlicensed_lender_evidence_first"]
+    stage = book.headlines["stage_31_90"]
+    assert own.priority < stage.priority
+    assert answer["summary"]["headline"] == own.text(lang)
+    assert answer["summary"]["first_steps"] == [
+        "illegal_lending_signs",
+        "report_illegal_lending_to_police",
+        "unlicensed_lender",
+    ]
+    urgency = {item["id"]: item["urgency"] for item in answer["actions"]}
+    assert urgency["report_illegal_lending_to_police"] == "now"
+    assert "pay_promptly_official" not in urgency
+
+
+# a bank transfer named as a way to pay must be one into the lender's own account (receipts aside)
+TRANSFER = re.compile(r"银行转账(?!回单)|bank transfer(?! receipts)", re.IGNORECASE)
+LENDERS_ACCOUNT = re.compile(r"以放贷方名义|in the lender's name", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_one_payment_instruction_for_an_unlicensed_lender(
+    advisor: Advisor, book: RuleBook, lang: str
+) -> None:
+    """Finding 2: the police advice and the warning about unofficial payment give one instruction
+    on how to pay: the unlicensed-lender advice points to the warning, and no text names a bank
+    transfer except into the account in the lender's name."""
+    for stage_days, legal_action, kinds in itertools.product(
+        (0, 5, 40, 200), ("none", "lawsuit"), ([], ["fake_legal_documents"], ["insults", "threats"])
+    ):
+        body = {**UNLICENSED_TRIAL, "days_overdue": stage_days, "legal_action": legal_action}
+        body.update(harassment=bool(kinds), harassment_kinds=kinds, lang=lang)
+        answer = ask(advisor, **body)
+        assert "avoid_unofficial_payment" in {item["id"] for item in answer["avoid"]}
+        for where, text in texts_given(answer):
+            for sentence in sentences(text):
+                assert not TRANSFER.search(sentence) or LENDERS_ACCOUNT.search(sentence), (where, sentence)
+    warning = book.advice["avoid_unofficial_payment"].title(lang)
+    assert warning in " ".join(step(lang) for step in book.advice["unlicensed_lender"].steps)
