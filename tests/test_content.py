@@ -911,3 +911,29 @@ def test_one_payment_instruction_for_an_unlicensed_lender(
                 assert not TRANSFER.search(sentence) or LENDERS_ACCOUNT.search(sentence), (where, sentence)
     warning = book.advice["avoid_unofficial_payment"].title(lang)
     assert warning in " ".join(step(lang) for step in book.advice["unlicensed_lender"].steps)
+
+
+# ---- finding 3: a sued borrower's first steps say each thing once ----
+
+CHECK_THE_CASE = re.compile(r"12368")
+ATTEND = re.compile(r"出庭|\battend", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("served", [None, 3, 30])
+def test_lawsuit_first_steps_do_not_repeat_one_another(
+    advisor: Advisor, book: RuleBook, served: int | None
+) -> None:
+    """Finding 3: the defence (or the hearing) item and the lawsuit item used to both say "check
+    via 12368" and "attend", filling two of the three first steps; each is now said by one first
+    step, and legal help (12348) is among them (for a loan taken in the borrower's name, the police
+    report and the written denial come first, and legal help follows them)."""
+    extra = {} if served is None else {"served_days_ago": served}
+    for identity in (False, True):
+        answer = ask(
+            advisor, **CASE, legal_action="lawsuit", identity_misused=identity, as_of="2026-11-29", **extra
+        )
+        steps = answer["summary"]["first_steps"]
+        assert identity or "get_legal_help" in steps, (served, steps)
+        for pattern in (CHECK_THE_CASE, ATTEND):
+            saying = [aid for aid in steps if any(pattern.search(s.zh) for s in book.advice[aid].steps)]
+            assert len(saying) <= 1, (pattern.pattern, served, identity, saying)
