@@ -10,12 +10,13 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 
 from kb.advisor import Advisor, load_checked, shipped_rules
-from kb.facts import AdviceRequest
+from kb.facts import HARASSMENT_KINDS, AdviceRequest
 from kb.model import RuleBook, Text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -789,3 +790,217 @@ def test_a_borrower_at_risk_has_only_the_crisis_item_for_today(advisor: Advisor)
         assert answer.summary.first_steps == ["safety_first"]
         checked += 1
     assert checked == 60
+
+
+# ---- user trial and legal spot review of 2026-12 (content4), one test each ----
+
+
+def texts_given(answer: dict) -> Iterator[tuple[str, str]]:
+    """Every text an answer shows, with where it stands: the headline, reassurance, deadlines, and
+    each action's and avoid item's title and steps."""
+    summary = answer["summary"]
+    if summary["headline"]:
+        yield "headline", summary["headline"]
+    for text in summary["reassurance"]:
+        yield "reassurance", text
+    for deadline in summary["deadlines"]:
+        for key, value in deadline.items():
+            if key != "id" and isinstance(value, str):
+                yield f"deadline {deadline['id']}", value
+    for item in answer["actions"] + answer["avoid"]:
+        yield item["id"], item["title"]
+        for step in item["steps"]:
+            yield item["id"], step
+
+
+# A sentence that takes the loan to be the borrower's own debt, or says it must still be dealt with.
+OWN_DEBT = re.compile(
+    r"欠款是你(?:自己)?的|你的欠款|你欠款|你(?:仍然|仍|还|也)?欠(?!(?:银行)?信用卡)|欠款(?:本身)?仍然?(?:在|存在|需要|要)"
+    r"|需要另外处理|替你(?:把钱)?还|你(?:仍然|仍|还)(?:要|需要|得)还|你登记的|减少欠款|欠款减少"
+    r"|\bthe debt is yours\b|(?<!not )\byour debt\b|\bwhat you owe\b|\byou still owe\b"
+    r"|\bthe debt (?:itself )?(?:still )?(?:remains|has to|must)"
+    r"|still (?:has|have) to be (?:dealt with|repaid|paid)"
+    r"|\bpay (?:it )?for you\b|\bpaid for you\b|\byou listed\b|\breduce (?:the debt|what you owe)\b",
+    re.IGNORECASE,
+)
+# ...unless the sentence says it holds only if the loan really is the borrower's
+IF_THE_LOAN_IS_YOURS = re.compile(r"借款确实是你借的|\bloan really is yours\b", re.IGNORECASE)
+
+
+def presupposes_own_debt(text: str) -> bool:
+    return any(OWN_DEBT.search(s) and not IF_THE_LOAN_IS_YOURS.search(s) for s in sentences(text))
+
+
+def test_the_own_debt_check_catches_and_lets_through() -> None:
+    for said in [
+        "这笔欠款是你自己的。",
+        "欠款本身仍然需要另外处理。",
+        "你联系不上时，催收方联系你登记的紧急联系人。",
+        "The debt itself remains and still has to be dealt with.",
+        "Tell colleagues about your debt.",
+        "These records do not reduce what you owe.",
+    ]:
+        assert presupposes_own_debt(said), said
+    for said in [
+        "如果这笔借款确实是你借的，欠款本身仍在，需要另外处理。",
+        "If the loan really is yours, the debt itself remains and still has to be dealt with.",
+        "你没有同意的借款，不是你的债务。",
+        "亲友不欠这笔钱，不需要替任何人还。",
+    ]:
+        assert not presupposes_own_debt(said), said
+
+
+def identity_theft_requests() -> Iterator[dict]:
+    """Borrowers whose identity was misused, with every kind of harassment (none, each, all), every
+    court paper and the other situations, on two dates, in both languages."""
+    kinds = [[], *([kind] for kind in HARASSMENT_KINDS), list(HARASSMENT_KINDS)]
+    situations = [
+        {},
+        {"debt_sold": True},
+        {"guarantee": "company_paid"},
+        {"guarantee": "personal_guarantor"},
+        {"plan_agreed": "kept"},
+        {"plan_agreed": "broken"},
+        {"credit_card_debt": True, "hardship": "long_term"},
+        {"other_loans": 4},
+        {"safety_risk": True},
+        {"student": True, "lender_licensed": "no", "annual_rate_percent": 150},
+    ]
+    legal_actions = list(get_args(AdviceRequest.model_fields["legal_action"].annotation))
+    cases = itertools.product(kinds, legal_actions, situations)
+    for i, (harassment_kinds, legal_action, situation) in enumerate(cases):
+        body = {
+            "days_overdue": (0, 5, 40, 200)[i % 4],
+            "harassment": bool(harassment_kinds),
+            "harassment_kinds": harassment_kinds,
+            "hardship": "none",
+            "credit_reported": ("yes", "no", "unknown")[i % 3],
+            "identity_misused": True,
+            "legal_action": legal_action,
+            "as_of": ("2026-11-29", "2025-06-01")[i % 2],
+            **situation,
+        }
+        if legal_action != "none" and i % 5:
+            body["served_days_ago"] = (3, 40)[i % 2]
+        for lang in ("zh", "en"):
+            yield {**body, "lang": lang}
+
+
+def test_identity_theft_answers_never_say_the_debt_is_theirs(advisor: Advisor) -> None:
+    """Finding 1: a borrower whose identity was misused never reads that the debt is theirs or must
+    still be dealt with (the texts actually given, zh and en); a sentence may say what holds if the
+    loan really is theirs."""
+    found: dict[str, str] = {}
+    asked = 0
+    for body in identity_theft_requests():
+        asked += 1
+        for where, text in texts_given(ask(advisor, **body)):
+            if presupposes_own_debt(text):
+                found.setdefault(f"{where}: {text}", json.dumps(body, ensure_ascii=False))
+    assert asked > 1000
+    assert found == {}, "\n".join(f"{text}\n    e.g. {body}" for text, body in found.items())
+
+
+def test_identity_theft_keeps_the_harassment_advice(advisor: Advisor) -> None:
+    """Finding 1: the victim of the trial (relatives called, home visits) still gets the advice on
+    visits and on calls to relatives, and hears that relatives owe nothing."""
+    answer = ask(
+        advisor,
+        days_overdue=40,
+        harassment=True,
+        harassment_kinds=["visits", "contacts_third_parties"],
+        hardship="none",
+        credit_reported="unknown",
+        identity_misused=True,
+        as_of="2026-11-29",
+    )
+    actions = [item["id"] for item in answer["actions"]]
+    assert {"visits_safety", "visits_refuse_to_leave", "third_party_contact", "keep_evidence"} <= set(actions)
+    assert "family_not_liable" not in actions
+    assert any("不欠这笔钱" in text for text in answer["summary"]["reassurance"])
+
+
+UNLICENSED_TRIAL = {
+    "days_overdue": 40,
+    "harassment": True,
+    "harassment_kinds": ["insults"],
+    "hardship": "none",
+    "credit_reported": "unknown",
+    "lender_licensed": "no",
+    "annual_rate_percent": 150,
+    "student": True,
+    "as_of": "2026-11-29",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_unlicensed_lender_has_its_own_headline_and_first_steps(
+    advisor: Advisor, book: RuleBook, lang: str
+) -> None:
+    """Finding 2: an unlicensed lender at a very high rate is no generic stage case: its own calm
+    headline (above the stage headlines), and evidence and the police today, before the lender."""
+    answer = ask(advisor, **UNLICENSED_TRIAL, lang=lang)
+    own = book.headlines["unlicensed_lender_evidence_first"]
+    stage = book.headlines["stage_31_90"]
+    assert own.priority < stage.priority
+    assert answer["summary"]["headline"] == own.text(lang)
+    assert answer["summary"]["first_steps"] == [
+        "illegal_lending_signs",
+        "report_illegal_lending_to_police",
+        "unlicensed_lender",
+    ]
+    urgency = {item["id"]: item["urgency"] for item in answer["actions"]}
+    assert urgency["report_illegal_lending_to_police"] == "now"
+    assert "pay_promptly_official" not in urgency
+
+
+# a bank transfer named as a way to pay must be one into the lender's own account (receipts aside)
+TRANSFER = re.compile(r"银行转账(?!回单)|bank transfer(?! receipts)", re.IGNORECASE)
+LENDERS_ACCOUNT = re.compile(r"以放贷方名义|in the lender's name", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_one_payment_instruction_for_an_unlicensed_lender(
+    advisor: Advisor, book: RuleBook, lang: str
+) -> None:
+    """Finding 2: the police advice and the warning about unofficial payment give one instruction
+    on how to pay: the unlicensed-lender advice points to the warning, and no text names a bank
+    transfer except into the account in the lender's name."""
+    for stage_days, legal_action, kinds in itertools.product(
+        (0, 5, 40, 200), ("none", "lawsuit"), ([], ["fake_legal_documents"], ["insults", "threats"])
+    ):
+        body = {**UNLICENSED_TRIAL, "days_overdue": stage_days, "legal_action": legal_action}
+        body.update(harassment=bool(kinds), harassment_kinds=kinds, lang=lang)
+        answer = ask(advisor, **body)
+        assert "avoid_unofficial_payment" in {item["id"] for item in answer["avoid"]}
+        for where, text in texts_given(answer):
+            for sentence in sentences(text):
+                assert not TRANSFER.search(sentence) or LENDERS_ACCOUNT.search(sentence), (where, sentence)
+    warning = book.advice["avoid_unofficial_payment"].title(lang)
+    assert warning in " ".join(step(lang) for step in book.advice["unlicensed_lender"].steps)
+
+
+# ---- finding 3: a sued borrower's first steps say each thing once ----
+
+CHECK_THE_CASE = re.compile(r"12368")
+ATTEND = re.compile(r"出庭|\battend", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("served", [None, 3, 30])
+def test_lawsuit_first_steps_do_not_repeat_one_another(
+    advisor: Advisor, book: RuleBook, served: int | None
+) -> None:
+    """Finding 3: the defence (or the hearing) item and the lawsuit item used to both say "check
+    via 12368" and "attend", filling two of the three first steps; each is now said by one first
+    step, and legal help (12348) is among them (for a loan taken in the borrower's name, the police
+    report and the written denial come first, and legal help follows them)."""
+    extra = {} if served is None else {"served_days_ago": served}
+    for identity in (False, True):
+        answer = ask(
+            advisor, **CASE, legal_action="lawsuit", identity_misused=identity, as_of="2026-11-29", **extra
+        )
+        steps = answer["summary"]["first_steps"]
+        assert identity or "get_legal_help" in steps, (served, steps)
+        for pattern in (CHECK_THE_CASE, ATTEND):
+            saying = [aid for aid in steps if any(pattern.search(s.zh) for s in book.advice[aid].steps)]
+            assert len(saying) <= 1, (pattern.pattern, served, identity, saying)
