@@ -270,8 +270,9 @@ def _gives(book: RuleBook, question: Question | None, taken: Iterable[str]) -> d
 
 
 def _words(entry: Any) -> Any:
-    """A summary entry as the answer shows it: everything but where it is written."""
-    return None if entry is None else entry.model_dump(exclude={"defined_at"})
+    """A summary entry as the answer shows it: all but where it is written and its priority (which
+    headline wins is a whole-answer change)."""
+    return None if entry is None else entry.model_dump(exclude={"defined_at", "priority"})
 
 
 def _differences(
