@@ -8,7 +8,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import get_args
 
@@ -290,16 +290,6 @@ NEVER_SAY: list[tuple[int, str, Finder]] = [
             unless=r"$^",
         ),
     ),
-    (
-        4,
-        "a standard as legal permission",
-        in_one_sentence(
-            r"公约|标准|指引|规范|GB/T|convention|standard|guideline",
-            r"允许|准许|(?:按|依照?)(?:规范|标准)可以"
-            r"|\ballow(?:s|ed)?\b|\bpermit(?:s|ted)?\b|\bunder the standards?\b",
-            unless=r"不允许|不准许|不是法律|不是许可|not allowed|not permitted|not (?:a )?law|not permission",
-        ),
-    ),
     (5, "the debt disappears", claims(r"(?:消失|一笔勾销|disappear|vanish|written off)")),
     (6, "overdue leads to arrest", claims(r"(?:逮捕|坐牢|拘留|arrest(?:ed)?|jail|prison)")),
     (
@@ -479,12 +469,6 @@ CLAIMS = {
         "the lender is expected to follow the national standard",
         "Collectors must respect the guideline's hours.",
     ],
-    "a standard as legal permission": [
-        "有一种情况是允许的（催收国家标准允许）：你联系不上时，催收方联系你登记的紧急联系人，并且不透露你的欠款。",
-        "One thing is allowed (the national collection standard allows it): a collector may call them.",
-        "你联系不上时，催收方按规范可以联系你登记的紧急联系人来找你。",
-        "If you cannot be reached, collectors may, under the standards, contact your emergency contact.",
-    ],
     "the debt disappears": ["三年后债务自动消失", "after three years the debt disappears"],
     "overdue leads to arrest": ["逾期会被拘留", "you may be arrested for not paying"],
     "blacklisting without a court": [
@@ -520,10 +504,6 @@ CLAIMS = {
     ],
 }
 LET_THROUGH = {
-    "a standard as legal permission": [
-        "有一种做法，推荐性的催收国家标准认为可以接受。这是推荐性标准的意见，不是法律的许可。",
-        "One practice is acceptable in the view of the recommended national collection standard.",
-    ],
     "a rate cap on licensed lenders": ["四倍LPR的上限不直接适用于持牌机构"],
     "a recommended standard as a must": [
         "放贷方理应参照国家标准",
@@ -1024,42 +1004,3 @@ def test_lawsuit_first_steps_do_not_repeat_one_another(
         for pattern in (CHECK_THE_CASE, ATTEND):
             saying = [aid for aid in steps if any(pattern.search(s.zh) for s in book.advice[aid].steps)]
             assert len(saying) <= 1, (pattern.pattern, served, identity, saying)
-
-
-# ---- finding 4: what a standard is, an article with no verified number, a guideline by date ----
-
-
-def test_no_citation_shows_an_unverified_placeholder(book: RuleBook) -> None:
-    """Finding 4: a citation borrowers read never carries a note that its number was not verified;
-    an article not read in the statute texts is named by its subject instead."""
-    placeholder = re.compile(
-        r"未核实|待核|编号不详|not verified|unverified|to be checked|\bTBD\b|[?？]", re.I
-    )
-    shown = [
-        f"{law.defined_at}: {lid} ({lang}) {law.article(lang)}"
-        for lid, law in book.laws.items()
-        for lang in ("zh", "en")
-        if placeholder.search(law.article(lang)) or placeholder.search(law.law(lang))
-    ]
-    assert shown == []
-
-
-BANKING_GUIDELINE = re.compile(r"银行业协会|banking association|banking guideline", re.IGNORECASE)
-
-
-def test_banking_guideline_is_mentioned_only_once_issued(advisor: Advisor, book: RuleBook) -> None:
-    """Finding 4: no text given on a date before the banking association's guideline was issued
-    mentions it (the odd-hours and call-flooding steps did); from that day the answer does."""
-    issued = book.laws["cba_collection_guideline_2026"].in_force.start
-    assert issued is not None
-    days = [date(2021, 6, 1), date(2025, 2, 28), issued - timedelta(days=1), issued, date(2026, 11, 29)]
-    for day, kinds, lang in itertools.product(
-        days, (["odd_hours"], ["call_bombing"], list(HARASSMENT_KINDS)), ("zh", "en")
-    ):
-        body = {**CASE, "harassment": True, "harassment_kinds": kinds, "as_of": day.isoformat(), "lang": lang}
-        answer = ask(advisor, **body)
-        mentioned = [text for _, text in texts_given(answer) if BANKING_GUIDELINE.search(text)]
-        if day < issued:
-            assert mentioned == [], (day, kinds)
-        else:
-            assert mentioned, (day, kinds)
