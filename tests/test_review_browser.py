@@ -103,15 +103,9 @@ def test_try_a_case_shows_the_advice_and_the_highlighted_path(server: str, page:
     page.goto(f"{server}/review/case?lang=en")
     kinds = page.locator("fieldset[data-field='harassment_kinds'] input[value='threats']")
     expect(kinds).to_be_disabled()  # no answer to "harassment" yet
-    page.fill("input[data-field='days_overdue']", CASE["days_overdue"])
     page.select_option("select[data-field='harassment']", "true")
     expect(kinds).to_be_enabled()
-    page.check("fieldset[data-field='harassment_kinds'] input[value='contacts_third_parties']")
-    page.select_option("select[data-field='hardship']", CASE["hardship"])
-    page.select_option("select[data-field='credit_reported']", CASE["credit_reported"])
-    page.select_option("select[data-field='first_time_borrower']", "true")
-    page.fill("input[data-field='as_of']", "2026-11-29")
-    page.click("#case-form button[type='submit']")
+    _fill_readme_case(page)
 
     taken = page.locator("#case-path svg g.rule.taken[id^='path-r_']")
     expect(taken.first).to_be_visible(timeout=20_000)
